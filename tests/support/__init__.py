@@ -1,0 +1,1 @@
+"""Test infrastructure for ppack: a private Docker engine and registry, and helpers."""
