@@ -86,6 +86,8 @@ def _dispatch(args: list[str], result: Scan, env: dict[str, str], reporter: Repo
             "ppack was started by the pack it handed over to: the `pack` it found is a wrapper "
             "that runs ppack again. Set PPACK_PACK to the real pack executable."
         )
+    if "_PPACK_COMPLETE" in env:
+        _completion()
     command = result.command[0] if result.command else ""
     if command in OWN_COMMANDS:
         from ppack.pulllog_cli import run_pull_log
@@ -121,9 +123,9 @@ def _build(result: Scan, env: dict[str, str], reporter: Reporter) -> int:
     from ppack.build import prepare_build, working_directory
     from ppack.refresher import now_utc
 
-    if result.enabled("help"):
-        hand_over(find_pack(env), result.argv, env)
     pack = find_pack(env)
+    if result.enabled("help"):
+        return _build_help(pack, result.argv, env)
     handover = prepare_build(
         result,
         env,
@@ -135,6 +137,43 @@ def _build(result: Scan, env: dict[str, str], reporter: Reporter) -> int:
     if handover is None:
         return Exit.OK
     hand_over(pack, handover.args, env)
+
+
+BUILD_HELP_NOTE = """
+ppack additions:
+  --pull-policy string   always, if-not-present, never (as pack), or
+                         hourly, daily, weekly, interval=<duration> (e.g. 12h, 1w2d, 90m):
+                         pull an image again once that long has passed since ppack last pulled it
+                         (default from PPACK_PULL_POLICY, ppack's config, pack's config, else daily)
+      --dry-run          print each image, why pack needs it, its last pull and the decision,
+                         and pack's command line; pull and build nothing
+
+Environment: PPACK_PULL_POLICY, PPACK_PULL_TIMEOUT, PPACK_PACK, PPACK_CONFIG, PACK_HOME, DOCKER_HOST
+Files: $PACK_HOME/ppack-pull-log.json (the pull log), {config} (ppack's config)
+"""
+
+
+def _build_help(pack: str, args: list[str], env: Mapping[str, str]) -> int:
+    """pack's own help, then what ppack adds; pack must run as a child to print after it."""
+    import subprocess
+
+    from ppack.settings import ppack_config_path
+
+    sys.stdout.flush()
+    code = subprocess.run([pack, *args], env={**env, ACTIVE_ENV: "1"}, check=False).returncode
+    sys.stdout.write(BUILD_HELP_NOTE.format(config=ppack_config_path(env)))
+    return code
+
+
+def _completion() -> NoReturn:
+    """Shell completion for ppack's own commands: eval "$(_PPACK_COMPLETE=bash_source ppack)"."""
+    import click
+
+    from ppack.pulllog_cli import pull_log
+
+    group = click.Group("ppack", commands={"pull-log": pull_log})
+    group.main(prog_name="ppack", complete_var="_PPACK_COMPLETE")
+    raise SystemExit(Exit.OK)
 
 
 if __name__ == "__main__":
