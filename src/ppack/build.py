@@ -39,6 +39,7 @@ from ppack.settings import (
     choose_policy,
     load_pack_config,
     load_ppack_config,
+    max_parallel,
     pack_home,
     pull_timeout,
 )
@@ -112,6 +113,7 @@ def _refresher(
         clock=clock,
         reporter=reporter,
         make_puller=lambda: Puller(engine.address, progress, stall_timeout=timeout, pack=find_pack),
+        max_parallel=max_parallel(env),
     )
 
 

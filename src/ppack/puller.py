@@ -21,8 +21,6 @@ from ppack.daemon import DaemonAddress
 from ppack.progress import Progress, _Image, human_bytes, track
 
 
-MAX_PARALLEL = 4
-
 _NOT_FOUND_HINTS = (
     "manifest unknown",
     "not found",
@@ -87,7 +85,7 @@ class PullOutcome:
 
 
 class Puller:
-    """Runs pulls, at most MAX_PARALLEL at once, reporting progress as they go."""
+    """Runs pulls (the caller decides how many at once), reporting progress as they go."""
 
     def __init__(
         self,

@@ -21,7 +21,8 @@ from ppack.daemon import Engine
 from ppack.messages import PpackError, Reporter
 from ppack.planner import Need
 from ppack.policy import Decision, Kind, PullPolicy, decide, format_age
-from ppack.puller import MAX_PARALLEL, Puller, PullFailed, PullRequest
+from ppack.puller import Puller, PullFailed, PullRequest
+from ppack.settings import DEFAULT_MAX_PARALLEL
 
 
 WAIT_NOTICE_AFTER = 3.0
@@ -39,6 +40,7 @@ class Refresher:
     clock: Callable[[], datetime]
     reporter: Reporter
     make_puller: Callable[[], Puller]
+    max_parallel: int = DEFAULT_MAX_PARALLEL
     started: datetime = field(init=False)
     pulled: list[str] = field(default_factory=list)
     fresh: list[str] = field(default_factory=list)
@@ -93,7 +95,7 @@ class Refresher:
                 self.fresh.append(need.key)
         if not due:
             return
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(due))) as pool:
+        with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(due))) as pool:
             failures = [f for f in pool.map(lambda item: self._refresh(*item), due) if f is not None]
         for failure in failures:
             raise failure

@@ -20,6 +20,8 @@ DEFAULT_PULL_TIMEOUT = 300.0
 POLICY_ENV = "PPACK_PULL_POLICY"
 CONFIG_ENV = "PPACK_CONFIG"
 TIMEOUT_ENV = "PPACK_PULL_TIMEOUT"
+PARALLEL_ENV = "PPACK_MAX_PARALLEL"
+DEFAULT_MAX_PARALLEL = 4
 
 
 def pack_home(env: Mapping[str, str]) -> Path:
@@ -164,3 +166,13 @@ def pull_timeout(env: Mapping[str, str], ppack_config: PpackConfig) -> float:
     if not 0 < value < float("inf"):
         raise UsageError(f"{TIMEOUT_ENV}={text!r} is not a positive number of seconds")
     return value
+
+
+def max_parallel(env: Mapping[str, str]) -> int:
+    """How many pulls may run at once (1 = one after the other, as pack does)."""
+    text = env.get(PARALLEL_ENV, "")
+    if not text:
+        return DEFAULT_MAX_PARALLEL
+    if not text.isdigit() or not 1 <= int(text) <= 32:
+        raise UsageError(f"{PARALLEL_ENV}={text!r} must be a whole number from 1 to 32")
+    return int(text)
