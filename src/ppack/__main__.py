@@ -123,20 +123,26 @@ def _build(result: Scan, env: dict[str, str], reporter: Reporter) -> int:
     from ppack.build import prepare_build, working_directory
     from ppack.refresher import now_utc
 
-    pack = find_pack(env)
     if result.enabled("help"):
-        return _build_help(pack, result.argv, env)
+        return _build_help(find_pack(env), result.argv, env)
+    found: list[str] = []
+
+    def pack() -> str:
+        if not found:
+            found.append(find_pack(env))
+        return found[0]
+
     handover = prepare_build(
         result,
         env,
         cwd=working_directory(),
         clock=now_utc,
         reporter=reporter,
-        find_pack=lambda: pack,
+        find_pack=pack,
     )
     if handover is None:
         return Exit.OK
-    hand_over(pack, handover.args, env)
+    hand_over(pack(), handover.args, env)
 
 
 BUILD_HELP_NOTE = """

@@ -46,6 +46,12 @@ from ppack.settings import (
 
 
 @dataclass(frozen=True)
+class _Limits:
+    timeout: float
+    parallel: int
+
+
+@dataclass(frozen=True)
 class Handover:
     """What to exec: pack's argv (without the program name)."""
 
@@ -65,7 +71,8 @@ def prepare_build(
     ppack_config = load_ppack_config(env)
     pack_config = load_pack_config(env)
     chosen = choose_policy(scan.last("pull-policy"), env, ppack_config, pack_config)
-    timeout = pull_timeout(env, ppack_config)
+    limits = _Limits(pull_timeout(env, ppack_config), max_parallel(env))
+    find_pack()  # a missing pack fails now, before any pull
     dry_run = scan.enabled("dry-run")
     inputs = read_inputs(scan, pack_config, cwd)
     if not inputs.builder:
@@ -73,7 +80,7 @@ def prepare_build(
         return Handover(rewrite_for_pack(scan))
     engine = Engine(resolve_address(env))
     try:
-        refresher = _refresher(engine, env, chosen, clock, reporter, find_pack, timeout)
+        refresher = _refresher(engine, env, chosen, clock, reporter, find_pack, limits)
         if dry_run:
             _print_plan(refresher, inputs, pack_config, chosen, scan, reporter)
             return None
@@ -93,7 +100,7 @@ def _refresher(
     clock: Callable[[], datetime],
     reporter: Reporter,
     find_pack: Callable[[], str],
-    timeout: float,
+    limits: _Limits,
 ) -> Refresher:
     home = pack_home(env)
     daemon_id = engine.daemon_id()
@@ -112,8 +119,8 @@ def _refresher(
         policy=chosen.policy,
         clock=clock,
         reporter=reporter,
-        make_puller=lambda: Puller(engine.address, progress, stall_timeout=timeout, pack=find_pack),
-        max_parallel=max_parallel(env),
+        make_puller=lambda: Puller(engine.address, progress, stall_timeout=limits.timeout, pack=find_pack),
+        max_parallel=limits.parallel,
     )
 
 
