@@ -149,7 +149,10 @@ def _plan(refresher: Refresher, inputs: BuildInputs, config: PackConfig, builder
 
 
 def _summarize(refresher: Refresher, chosen: ChosenPolicy, reporter: Reporter) -> None:
+    """A CI log shows at a glance why a build was fast or slow: a line per image, or one in all."""
     if refresher.pulled:
+        for name, reason in refresher.kept.items():
+            reporter.info(f"Keeping {name} ({reason})")
         return
     count = len(refresher.fresh)
     state = "fresh" if chosen.policy.kind is Kind.INTERVAL else "present"

@@ -39,6 +39,7 @@ class _Layer:
     current: int = 0
     total: int = 0
     units: str = ""
+    size: int = 0  # compressed bytes, from the download phase
     done: bool = False
 
 
@@ -50,7 +51,7 @@ class _Image:
     summary: str = ""
 
     def downloaded(self) -> int:
-        return sum(layer.total or layer.current for layer in self.layers.values())
+        return sum(layer.size for layer in self.layers.values())
 
 
 def track(state: _Image, message: dict[str, Any]) -> None:
@@ -64,9 +65,10 @@ def track(state: _Image, message: dict[str, Any]) -> None:
     detail = message.get("progressDetail") or {}
     # The containerd image store reports extraction as elapsed seconds, with no total.
     layer.units = str(detail.get("units") or "")
+    layer.current = int(detail.get("current") or 0)
+    layer.total = int(detail.get("total") or 0)
     if status.startswith("Downloading"):
-        layer.current = int(detail.get("current") or 0)
-        layer.total = int(detail.get("total") or layer.total or 0)
+        layer.size = max(layer.size, layer.total, layer.current)
     layer.done = status in ("Pull complete", "Already exists")
 
 

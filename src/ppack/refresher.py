@@ -44,6 +44,7 @@ class Refresher:
     started: datetime = field(init=False)
     pulled: list[str] = field(default_factory=list)
     fresh: list[str] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)  # shown name → why it was not pulled
     _inspected: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     _puller: Puller | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -93,6 +94,7 @@ class Refresher:
                 due.append((need, decision))
             elif need.key not in self.fresh:
                 self.fresh.append(need.key)
+                self.kept[reference.familiar(need.name)] = decision.reason
         if not due:
             return
         with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(due))) as pool:
