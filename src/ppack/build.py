@@ -28,6 +28,7 @@ from ppack.planner import (
     builder_need,
     plan_after_builder,
     read_inputs,
+    validate,
 )
 from ppack.policy import Kind
 from ppack.progress import make_progress
@@ -78,6 +79,7 @@ def prepare_build(
     if not inputs.builder:
         # pack prints its own builder suggestions; nothing to pull.
         return Handover(rewrite_for_pack(scan))
+    validate(inputs, pack_config)
     engine = Engine(resolve_address(env))
     try:
         refresher = _refresher(engine, env, chosen, clock, reporter, find_pack, limits)

@@ -143,6 +143,15 @@ def _parse_ref(name: str, what: str) -> reference.ImageRef:
         raise PpackError(f"invalid {what}: {error}") from None
 
 
+def validate(inputs: BuildInputs, config: PackConfig) -> None:
+    """Reject malformed names from the command line and files before any daemon call."""
+    builder_need(inputs, config)
+    if inputs.run_image:
+        _parse_ref(inputs.run_image, "--run-image")
+    if inputs.lifecycle_image:
+        _parse_ref(inputs.lifecycle_image, "lifecycle image")
+
+
 def builder_need(inputs: BuildInputs, config: PackConfig) -> Need:
     normalized = _parse_ref(inputs.builder, f"builder (from {inputs.builder_source})").ggcr_name()
     name = reference.translate(normalized, config.registry_mirrors)

@@ -117,7 +117,8 @@ class Refresher:
     def _pulled_meanwhile(self, need: Need) -> bool:
         """Another ppack pulled it while this one waited for the image's lock."""
         record = pulllog.load(self.log_path).log.record(self.daemon_id, need.key)
-        if record is None or record.pulled_at < self.started:
+        # A record dated in the future is not "just now": it is stale, like any other.
+        if record is None or not self.started <= record.pulled_at <= self.clock():
             return False
         with self._lock:
             self._inspected.pop(need.name, None)
