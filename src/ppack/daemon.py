@@ -11,8 +11,6 @@ is used for pulls, and for ssh:// and npipe:// hosts.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import json
 import os
 import socket
@@ -68,6 +66,8 @@ def _context_host(env: Mapping[str, str]) -> tuple[str, str] | None:
         name = config.get("currentContext", "") if isinstance(config, dict) else ""
         if not name or name == "default":
             return None
+        import hashlib
+
         digest = hashlib.sha256(name.encode()).hexdigest()
         meta_path = config_dir / "contexts" / "meta" / digest / "meta.json"
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -85,16 +85,33 @@ class DaemonUnavailable(PpackError):
         )
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+class _HTTPTransport:
+    """TCP and TLS daemons: http.client is fine here, imported only for them."""
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+    def __init__(self, address: DaemonAddress, timeout: float) -> None:
+        import http.client
+
+        parts = urlsplit(address.host)
+        host = parts.hostname or "localhost"
+        self._errors = (http.client.HTTPException,)
+        if parts.scheme == "https" or address.tls_verify or address.cert_path:
+            context = _tls_context(address)
+            self._connection: Any = http.client.HTTPSConnection(
+                host, parts.port or 2376, timeout=timeout, context=context
+            )
+        else:
+            self._connection = http.client.HTTPConnection(host, parts.port or 2375, timeout=timeout)
+
+    def request(self, method: str, path: str) -> tuple[int, bytes]:
+        try:
+            self._connection.request(method, path, headers={"Host": "docker"})
+            response = self._connection.getresponse()
+            return int(response.status), bytes(response.read())
+        except self._errors as error:
+            raise ConnectionError(str(error) or type(error).__name__) from None
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 class Engine:
@@ -103,7 +120,7 @@ class Engine:
     def __init__(self, address: DaemonAddress, timeout: float = API_TIMEOUT) -> None:
         self.address = address
         self._timeout = timeout
-        self._connection: http.client.HTTPConnection | None = None
+        self._connection: Any = None
         self._fallback: Any = None
         # Pull threads inspect what they pulled; one connection, one request at a time.
         self._lock = threading.Lock()
@@ -145,7 +162,7 @@ class Engine:
         try:
             with self._lock:
                 status, body = self._send(method, path)
-        except (OSError, http.client.HTTPException) as error:
+        except OSError as error:
             self.close()
             raise DaemonUnavailable(self.address, _describe(error)) from None
         if status == 404 and allow_404:
@@ -164,16 +181,15 @@ class Engine:
         for attempt in (1, 2):
             connection = self._connect()
             try:
-                connection.request(method, path, headers={"Host": "docker"})
-                response = connection.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                status, body = connection.request(method, path)
+                return int(status), bytes(body)
+            except (BrokenPipeError, ConnectionResetError):
                 self.close()
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _connect(self) -> http.client.HTTPConnection:
+    def _connect(self) -> Any:
         if self._connection is None:
             self._connection = _open(self.address, self._timeout)
         return self._connection
@@ -188,15 +204,13 @@ class Engine:
         return int(response.status_code), bytes(response.content)
 
 
-def _open(address: DaemonAddress, timeout: float) -> http.client.HTTPConnection:
+def _open(address: DaemonAddress, timeout: float) -> Any:
     parts = urlsplit(address.host)
     if parts.scheme == "unix":
-        return _UnixConnection(parts.path, timeout)
-    host = parts.hostname or "localhost"
-    if parts.scheme == "https" or address.tls_verify or address.cert_path:
-        port = parts.port or 2376
-        return http.client.HTTPSConnection(host, port, timeout=timeout, context=_tls_context(address))
-    return http.client.HTTPConnection(host, parts.port or 2375, timeout=timeout)
+        from ppack.wire import UnixHTTP
+
+        return UnixHTTP(parts.path, timeout)
+    return _HTTPTransport(address, timeout)
 
 
 def _tls_context(address: DaemonAddress) -> Any:

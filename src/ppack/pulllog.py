@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -249,6 +248,8 @@ def _keep_aside(path: Path, now: datetime) -> None:
 
 def write_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Temp file in the same folder, fsync, rename: the file is old or new, never torn."""
+    import tempfile  # only writers need it
+
     payload = (json.dumps(data, indent=1, sort_keys=False) + "\n").encode()
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

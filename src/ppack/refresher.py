@@ -7,10 +7,8 @@ ppack processes), and record each pull that succeeded.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -97,6 +95,8 @@ class Refresher:
                 self.kept[reference.familiar(need.name)] = decision.reason
         if not due:
             return
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(due))) as pool:
             failures = [f for f in pool.map(lambda item: self._refresh(*item), due) if f is not None]
         for failure in failures:
@@ -189,6 +189,8 @@ class Refresher:
     @contextlib.contextmanager
     def _single_flight(self, need: Need) -> Iterator[None]:
         """One pull per image across processes; the others wait, then reuse its result."""
+        import hashlib
+
         from filelock import FileLock, Timeout
 
         digest = hashlib.sha256(f"{self.daemon_id}\n{need.key}".encode()).hexdigest()[:32]
