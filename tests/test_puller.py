@@ -106,7 +106,7 @@ def fake_puller(monkeypatch: pytest.MonkeyPatch, messages: list[dict[str, Any]])
 def test_an_error_inside_the_stream_fails_the_pull(
     monkeypatch: pytest.MonkeyPatch, message: dict[str, Any], missing: bool
 ) -> None:
-    stream = [
+    stream: list[dict[str, Any]] = [
         {"status": "Pulling from x", "id": "1"},
         {"status": "Downloading", "id": "abc", "progressDetail": {"current": 5, "total": 10}},
         message,
@@ -119,7 +119,7 @@ def test_an_error_inside_the_stream_fails_the_pull(
 
 def test_a_clean_stream_reports_size(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
-    stream = [
+    stream: list[dict[str, Any]] = [
         {"status": "Pulling from library/x", "id": "1"},
         {"status": "Downloading", "id": "a", "progressDetail": {"current": 500_000, "total": 2_000_000}},
         {"status": "Downloading", "id": "a", "progressDetail": {"current": 2_000_000, "total": 2_000_000}},

@@ -101,7 +101,7 @@ def test_a_failure_before_replace_leaves_the_old_file(
     def disk_full(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pulllog.os, "replace", disk_full)
+    monkeypatch.setattr("ppack.pulllog.os.replace", disk_full)
     record = pulllog.Record(pulled_at=NOW, name="x")
     with pytest.raises(pulllog.SaveFailed, match="No space left"):
         pulllog.update(path, {("daemon-a", "docker.io/library/x:latest"): record}, NOW)

@@ -73,10 +73,11 @@ def registry_replaced_by(registry: Registry, status: int | None) -> Iterator[Non
     registry.stop()
     server = None
     if status is not None:
+        answer = status
 
         class Refuse(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                self.send_response(status)
+                self.send_response(answer)
                 self.send_header("Retry-After", "60")
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
