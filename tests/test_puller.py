@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -165,3 +166,47 @@ def test_classify_failure() -> None:
     assert puller.classify_failure('Get "https://x/v2/": dial tcp: lookup x: no such host') is False
     assert puller.classify_failure("net/http: TLS handshake timeout") is False
     assert puller.classify_failure("toomanyrequests: rate limit, not found") is False
+
+
+def render(output: str) -> list[str]:
+    """What a terminal shows after ``output``: just the controls LiveProgress uses."""
+    screen: list[str] = [""]
+    row = 0
+    for token in re.split(r"(\x1b\[1A|\x1b\[2K|\r|\n)", output):
+        if token == "\x1b[1A":
+            row = max(row - 1, 0)
+        elif token == "\x1b[2K":
+            screen[row] = ""
+        elif token == "\n":
+            row += 1
+            if row == len(screen):
+                screen.append("")
+        elif token and token != "\r":
+            screen[row] += token
+    return [line for line in screen if line]
+
+
+def test_live_messages_print_above_the_block_and_summaries_stay() -> None:
+    out = io.StringIO()
+    ticks = iter(float(n) for n in range(100))
+    reporter = Reporter(stream=out)
+    live = LiveProgress(reporter, clock=lambda: next(ticks))
+    live.started("a:1", "not in the daemon")
+    live.started("b:1", "pulled 2 days ago (daily)")
+    live.event("b:1", {"status": "Downloading", "id": "l1", "progressDetail": {"current": 10, "total": 20}})
+    assert render(out.getvalue()) == [
+        "Pulling a:1 (not in the daemon)",
+        "Pulling b:1 (pulled 2 days ago (daily))",
+        "  l1: Downloading 10 B/20 B",
+    ]
+    reporter.warn("could not refresh a:1 (connection refused); using the local copy")
+    live.failed("a:1")
+    live.finished("b:1", "Pulled b:1 (20 B in 1.0 s)")
+    reporter.info("Keeping c:1 (pulled 1 h ago, fresh (daily))")
+    live.close()
+    assert reporter.overlay is None
+    assert render(out.getvalue()) == [
+        "Warning: could not refresh a:1 (connection refused); using the local copy",
+        "Pulled b:1 (20 B in 1.0 s)",
+        "Keeping c:1 (pulled 1 h ago, fresh (daily))",
+    ]

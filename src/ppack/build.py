@@ -31,7 +31,7 @@ from ppack.planner import (
     validate,
 )
 from ppack.policy import Kind
-from ppack.progress import make_progress
+from ppack.progress import Progress, make_progress
 from ppack.puller import Puller
 from ppack.refresher import Refresher
 from ppack.settings import (
@@ -81,13 +81,15 @@ def prepare_build(
         return Handover(rewrite_for_pack(scan))
     validate(inputs, pack_config)
     engine = Engine(resolve_address(env))
+    progress = make_progress(reporter)
     try:
-        refresher = _refresher(engine, env, chosen, clock, reporter, find_pack, limits)
+        refresher = _refresher(engine, env, chosen, clock, reporter, find_pack, limits, progress)
         if dry_run:
             _print_plan(refresher, inputs, pack_config, chosen, scan, reporter)
             return None
         plan = _refresh_all(refresher, inputs, pack_config)
     finally:
+        progress.close()
         engine.close()
     for warning in plan.warnings:
         reporter.warn(warning)
@@ -103,6 +105,7 @@ def _refresher(
     reporter: Reporter,
     find_pack: Callable[[], str],
     limits: _Limits,
+    progress: Progress,
 ) -> Refresher:
     home = pack_home(env)
     daemon_id = engine.daemon_id()
@@ -112,7 +115,6 @@ def _refresher(
             f"ignoring the unreadable pull log {pulllog.log_path(home)} ({loaded.problem}); "
             "it is kept aside as .corrupt-<time> when ppack next saves it"
         )
-    progress = make_progress(reporter)
     return Refresher(
         engine=engine,
         daemon_id=daemon_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -75,6 +76,8 @@ class Reporter:
     verbosity: Verbosity = Verbosity.NORMAL
     color: bool = False
     stream: TextIO = field(default_factory=lambda: sys.stderr)
+    # While live progress is on screen, whole lines go through it so they print above the block.
+    overlay: Callable[[str], None] | None = None
     _warned: set[str] = field(default_factory=set)
 
     @property
@@ -112,5 +115,8 @@ class Reporter:
         return f"{code}{text}{_RESET}" if self.color else text
 
     def _write(self, text: str) -> None:
+        if self.overlay is not None:
+            self.overlay(text + "\n")
+            return
         self.stream.write(text + "\n")
         self.stream.flush()

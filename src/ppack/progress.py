@@ -48,7 +48,6 @@ class _Image:
     reason: str
     started: float
     layers: dict[str, _Layer] = field(default_factory=dict)
-    summary: str = ""
 
     def downloaded(self) -> int:
         return sum(layer.size for layer in self.layers.values())
@@ -98,15 +97,22 @@ class LineProgress:
 
 
 class LiveProgress:
-    """For terminals: a block redrawn in place, at most ten times a second."""
+    """
+    For terminals: a block at the bottom of the screen, redrawn in place at most
+    ten times a second. A finished image leaves the block as one permanent summary
+    line; anything else ppack prints meanwhile (a warning from another pull) is
+    written above the block instead of being drawn over.
+    """
 
     def __init__(self, reporter: Reporter, clock: Any = time.monotonic) -> None:
         self._reporter = reporter
         self._clock = clock
-        self._lock = threading.Lock()
+        # Re-entrant: a redraw writes through the reporter, which may call back in here.
+        self._lock = threading.RLock()
         self._images: dict[str, _Image] = {}
         self._drawn_lines = 0
         self._last_draw = 0.0
+        reporter.overlay = self.print_above
 
     def started(self, image: str, reason: str) -> None:
         with self._lock:
@@ -122,18 +128,28 @@ class LiveProgress:
 
     def finished(self, image: str, summary: str) -> None:
         with self._lock:
-            self._images[image].summary = summary
-            self._draw(force=True)
+            self._images.pop(image, None)
+            self.print_above(summary + "\n")
 
     def failed(self, image: str) -> None:
         with self._lock:
             self._images.pop(image, None)
             self._draw(force=True)
 
+    def print_above(self, text: str) -> None:
+        with self._lock:
+            self._reporter.raw(self._erase() + text)
+            self._drawn_lines = 0
+            self._draw(force=True)
+
     def close(self) -> None:
         with self._lock:
             self._draw(force=True)
             self._drawn_lines = 0
+            self._reporter.overlay = None
+
+    def _erase(self) -> str:
+        return "\x1b[1A\x1b[2K" * self._drawn_lines
 
     def _draw(self, *, force: bool = False) -> None:
         now = self._clock()
@@ -141,16 +157,14 @@ class LiveProgress:
             return
         self._last_draw = now
         lines = self._lines()
-        frame = "\x1b[1A\x1b[2K" * self._drawn_lines + "".join(f"\r\x1b[2K{line}\n" for line in lines)
-        self._reporter.raw(frame)
+        if not lines and not self._drawn_lines:
+            return
+        self._reporter.raw(self._erase() + "".join(f"\r\x1b[2K{line}\n" for line in lines))
         self._drawn_lines = len(lines)
 
     def _lines(self) -> list[str]:
         lines: list[str] = []
         for image, state in self._images.items():
-            if state.summary:
-                lines.append(state.summary)
-                continue
             lines.append(f"Pulling {image} ({state.reason})")
             lines.extend(
                 f"  {layer_id}: {_layer_text(layer)}"

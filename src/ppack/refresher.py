@@ -39,16 +39,12 @@ class Refresher:
     reporter: Reporter
     make_puller: Callable[[], Puller]
     max_parallel: int = DEFAULT_MAX_PARALLEL
-    started: datetime = field(init=False)
     pulled: list[str] = field(default_factory=list)
     fresh: list[str] = field(default_factory=list)
     kept: dict[str, str] = field(default_factory=dict)  # shown name → why it was not pulled
     _inspected: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     _puller: Puller | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.started = self.clock()
 
     @property
     def log_path(self) -> Path:
@@ -95,12 +91,25 @@ class Refresher:
                 self.kept[reference.familiar(need.name)] = decision.reason
         if not due:
             return
+        failures = self._refresh_in_parallel(due)
+        # Every failure is worth a line; the first one decides the exit.
+        for failure in failures[1:]:
+            self.reporter.error(failure.message)
+        if failures:
+            raise failures[0]
+
+    def _refresh_in_parallel(self, due: list[tuple[Need, Decision]]) -> list[PpackError]:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(due))) as pool:
-            failures = [f for f in pool.map(lambda item: self._refresh(*item), due) if f is not None]
-        for failure in failures:
-            raise failure
+        pool = ThreadPoolExecutor(max_workers=min(self.max_parallel, len(due)))
+        try:
+            results = list(pool.map(lambda item: self._refresh(*item), due))
+        except BaseException:
+            # Ctrl-C: do not wait for pulls still streaming; what finished is already recorded.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return [failure for failure in results if failure is not None]
 
     def _refresh(self, need: Need, decision: Decision) -> PpackError | None:
         try:
@@ -115,10 +124,13 @@ class Refresher:
         return None
 
     def _pulled_meanwhile(self, need: Need) -> bool:
-        """Another ppack pulled it while this one waited for the image's lock."""
+        """Another ppack pulled it since this one read the log (e.g. while it waited for the lock)."""
         record = pulllog.load(self.log_path).log.record(self.daemon_id, need.key)
+        seen = self.log.record(self.daemon_id, need.key)
         # A record dated in the future is not "just now": it is stale, like any other.
-        if record is None or not self.started <= record.pulled_at <= self.clock():
+        if record is None or record.pulled_at > self.clock():
+            return False
+        if seen is not None and record.pulled_at <= seen.pulled_at:
             return False
         with self._lock:
             self._inspected.pop(need.name, None)

@@ -30,11 +30,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
 
 if TYPE_CHECKING:
     import docker
@@ -172,9 +173,7 @@ def parse_access_log(text: str) -> list[ManifestRequest]:
         if manifest is None:
             continue
         requests.append(
-            ManifestRequest(
-                access["method"], manifest["repo"], manifest["ref"], int(access["status"])
-            )
+            ManifestRequest(access["method"], manifest["repo"], manifest["ref"], int(access["status"]))
         )
     return requests
 
@@ -239,6 +238,24 @@ class Registry:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def moved(self) -> Iterator[int]:
+        """Serve from another port for a while; yields the usual port, free for a stand-in.
+
+        dockerd's mirror setting names the usual port, so a stand-in there sees
+        every request the daemon makes, and may pass them on to ``self.port``.
+        """
+        usual = self.port
+        self.stop()
+        self._port = free_port()
+        self.start()
+        try:
+            yield usual
+        finally:
+            self.stop()
+            self._port = usual
+            self.start()
+
     def _config_yaml(self) -> str:
         lines = [
             "version: 0.1",
@@ -295,9 +312,7 @@ class Registry:
         return sum(
             1
             for request in self.manifest_requests(since)
-            if request.repository == repository
-            and request.by_tag
-            and request.method in ("HEAD", "GET")
+            if request.repository == repository and request.by_tag and request.method in ("HEAD", "GET")
         )
 
 
@@ -428,9 +443,7 @@ class Dockerd:
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run the docker CLI against this daemon (with a private, empty CLI config)."""
         env = {**os.environ, **self.env(), "DOCKER_CONFIG": str(self.docker_config)}
-        return subprocess.run(
-            ["docker", *args], env=env, capture_output=True, text=True, check=check
-        )
+        return subprocess.run(["docker", *args], env=env, capture_output=True, text=True, check=check)
 
     def inspect(self, name: str) -> dict[str, Any] | None:
         import docker
@@ -517,7 +530,7 @@ def _split_tag(reference: str) -> tuple[str, str]:
 def _registry_request(
     method: str, url: str, data: bytes | None = None, content_type: str | None = None
 ) -> http.client.HTTPResponse:
-    request = urllib.request.Request(url, data=data, method=method)
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - http://127.0.0.1 only
     if content_type is not None:
         request.add_header("Content-Type", content_type)
     try:
@@ -725,9 +738,7 @@ def lifecycle_labels(version: str = "0.21.0") -> dict[str, str]:
     }
 
 
-def publish_builder(
-    registry: Registry, name: str, run_image: str, **options: Any
-) -> str:
+def publish_builder(registry: Registry, name: str, run_image: str, **options: Any) -> str:
     """Publish a real-shaped builder; ``options`` go to :func:`builder_labels`."""
     labels = builder_labels(run_image, **options)
     return publish_image(None, registry, name, labels=labels, env=BUILDER_ENV)
