@@ -21,9 +21,9 @@ def tests(session: nox.Session) -> None:
     """The test suite, against a private dockerd and registry the tests start (needs root)."""
     session.install("-e", ".", *_group("tests"))
     session.run("pytest", *(session.posargs or ["-q"]))
-    # The installed entry point runs, and `python -m ppack` too.
-    session.run("ppack", "--version", success_codes=[0, 127], external=False)
-    session.run("python", "-m", "ppack", "--version", success_codes=[0, 127])
+    # The installed entry point runs, and `python -m ppack` too (pack itself may be absent here).
+    session.run("ppack", "--version")
+    session.run("python", "-m", "ppack", "--version")
 
 
 @nox.session

@@ -56,19 +56,18 @@ def pull_log(ctx: click.Context, as_json: bool, all_daemons: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     state: _State = ctx.obj
-    rows = _rows(state, all_daemons)
+    rows = _rows(state, all_daemons, _now())
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     _print_table(rows)
 
 
-def _rows(state: _State, all_daemons: bool) -> list[dict[str, Any]]:
+def _rows(state: _State, all_daemons: bool, now: datetime) -> list[dict[str, Any]]:
     loaded = pulllog.load(state.path)
     if loaded.problem:
         click.echo(f"Warning: the pull log {state.path} is unreadable ({loaded.problem})", err=True)
     policy = choose_policy(None, state.env, load_ppack_config(state.env), load_pack_config(state.env)).policy
-    now = _now()
     engine = state.engine()
     try:
         current = engine.daemon_id()
