@@ -223,3 +223,27 @@ def test_dry_run_flag_never_reaches_pack_help(env: dict[str, str], capfd: Any) -
     out = capfd.readouterr().out
     assert "ppack additions:" in out
     assert "--dry-run" in out
+
+
+@pytest.mark.usefixtures("no_exec")
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["build", "--dry-run"], "accepts 1 arg(s), received 0"),
+        (["build", "a", "b", "--dry-run", "-B", "x/y:1"], "accepts 1 arg(s), received 2"),
+        (["build", "app", "--dry-run", "--no-such-flag"], "unknown flag: --no-such-flag"),
+    ],
+)
+def test_dry_run_on_a_command_line_pack_would_reject(
+    argv: list[str], problem: str, env: dict[str, str], capfd: Any
+) -> None:
+    assert run(argv, env) == 2
+    err = capfd.readouterr().err
+    assert err == f"ERROR: {problem} (ppack build --dry-run pulled and ran nothing)\n"
+
+
+@pytest.mark.usefixtures("no_exec")
+def test_a_dry_run_after_double_dash_is_pack_s_business(env: dict[str, str]) -> None:
+    with pytest.raises(Exec) as ran:
+        main(["build", "--", "a", "--dry-run"], env)
+    assert ran.value.argv[1:] == ["build", "--", "a", "--dry-run"]

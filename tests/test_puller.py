@@ -210,3 +210,24 @@ def test_live_messages_print_above_the_block_and_summaries_stay() -> None:
         "Pulled b:1 (20 B in 1.0 s)",
         "Keeping c:1 (pulled 1 h ago, fresh (daily))",
     ]
+
+
+def test_an_image_already_up_to_date_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    stream: list[dict[str, Any]] = [
+        {"status": "Pulling from library/x", "id": "1"},
+        {"status": "Already exists", "id": "a", "progressDetail": {}},
+        {"status": "Digest: sha256:" + "0" * 64},
+        {"status": "Status: Image is up to date for x:1"},
+    ]
+    monkeypatch.setattr(puller, "api_client", lambda address, version=None: FakeAPIClient(stream))
+    clock = iter([0.0, 0.0, 0.2])
+    pulls = puller.Puller(
+        DaemonAddress("unix:///nowhere", "test"),
+        LineProgress(Reporter(stream=out)),
+        stall_timeout=5,
+        pack=lambda: "pack",
+        clock=lambda: next(clock),
+    )
+    pulls.pull(puller.PullRequest("x:1", "x:1", "policy always"))
+    assert out.getvalue().splitlines()[-1] == "Pulled x:1 (already up to date, 0.2 s)"

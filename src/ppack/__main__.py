@@ -17,7 +17,7 @@ from typing import NoReturn
 from ppack import __version__
 from ppack.commandline import Scan, scan
 from ppack.handover import ACTIVE_ENV, find_pack, hand_over
-from ppack.messages import Exit, PpackError, Reporter, Verbosity, wants_color
+from ppack.messages import Exit, PpackError, Reporter, UsageError, Verbosity, wants_color
 
 
 OWN_COMMANDS = ("pull-log",)
@@ -100,8 +100,16 @@ def _dispatch(args: list[str], result: Scan, env: dict[str, str], reporter: Repo
             sys.stdout.write(HELP_NOTE.format(version=__version__))
     if command == "build" and not result.problem:
         return _build(result, env, reporter)
+    if command == "build" and _asks_dry_run(args):
+        # pack does not know --dry-run; say what is wrong rather than let pack call it unknown.
+        raise UsageError(f"{result.problem} (ppack build --dry-run pulled and ran nothing)")
     # Anything else, including command lines pack would reject: pack has the last word.
     hand_over(find_pack(env), args, env)
+
+
+def _asks_dry_run(args: list[str]) -> bool:
+    flags = args[: args.index("--")] if "--" in args else args
+    return "--dry-run" in flags
 
 
 def _version(env: Mapping[str, str]) -> int:

@@ -48,6 +48,7 @@ class _Image:
     reason: str
     started: float
     layers: dict[str, _Layer] = field(default_factory=dict)
+    up_to_date: bool = False  # the registry had nothing newer than the daemon's copy
 
     def downloaded(self) -> int:
         return sum(layer.size for layer in self.layers.values())
@@ -57,6 +58,8 @@ def track(state: _Image, message: dict[str, Any]) -> None:
     """Fold one Engine API progress message into the image's layer table."""
     layer_id = message.get("id")
     status = str(message.get("status") or "")
+    if status.startswith("Status: Image is up to date"):
+        state.up_to_date = True
     if not layer_id or status.startswith(("Pulling from", "Digest:", "Status:")):
         return
     layer = state.layers.setdefault(str(layer_id), _Layer())

@@ -114,7 +114,9 @@ class Puller:
             self._progress.failed(request.display)
             raise
         elapsed = self._clock() - started
-        size = f"{human_bytes(tally.downloaded())} in " if tally.layers else ""
+        size = f"{human_bytes(tally.downloaded())} in " if tally.downloaded() else ""
+        if tally.up_to_date:
+            size = "already up to date, "
         self._progress.finished(request.display, f"Pulled {request.display} ({size}{elapsed:.1f} s)")
 
     def _client(self) -> Any:
