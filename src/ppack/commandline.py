@@ -9,7 +9,6 @@ cluster (``-qB builder``, ``-Bbuilder``, ``-B=builder``).
 
 from __future__ import annotations
 
-import csv
 import enum
 from dataclasses import dataclass, field
 
@@ -131,42 +130,119 @@ class Scan:
             if occurrence.flag.name != name:
                 continue
             if occurrence.flag.kind is Kind.SLICE:
-                out.extend(_split_csv(occurrence.value))
+                try:
+                    out.extend(_split_csv(occurrence.value))
+                except ValueError:  # scan() reported it as the problem
+                    out.append(occurrence.value)
             else:
                 out.append(occurrence.value)
         return out
 
 
 def _split_csv(value: str) -> list[str]:
+    """
+    One StringSlice value as pflag splits it: Go's ``csv.Reader.Read``, first record only.
+
+    Quotes are respected (``"a,b",c`` is two values); a stray quote is Go's error,
+    raised as ValueError, and pack rejects the flag with it.
+    """
     if not value:
         return []
-    try:
-        return next(csv.reader([value], skipinitialspace=False))
-    except (csv.Error, StopIteration):
-        return [value]
+    fields: list[str] = []
+    index, end = 0, len(value)
+    while True:
+        if value.startswith('"', index):
+            parts: list[str] = []
+            index += 1
+            while True:
+                close = value.find('"', index)
+                if close < 0:
+                    raise ValueError('extraneous or missing " in quoted-field')
+                parts.append(value[index:close])
+                index = close + 1
+                if not value.startswith('"', index):
+                    break
+                parts.append('"')
+                index += 1
+            if index < end and value[index] not in ",\n":
+                raise ValueError('extraneous or missing " in quoted-field')
+            fields.append("".join(parts))
+        else:
+            stop = min((i for i in (value.find(",", index), value.find("\n", index)) if i >= 0), default=end)
+            if '"' in value[index:stop]:
+                raise ValueError('bare " in non-quoted-field')
+            fields.append(value[index:stop])
+            index = stop
+        if index >= end or value[index] == "\n":
+            return fields
+        index += 1
+
+
+# pack's root command: its persistent flags plus the root-only --version.
+ROOT_FLAGS = {**GLOBAL_FLAGS, **_flags(Flag("version", Kind.BOOL))}
+
+
+def find_command(argv: list[str]) -> int | None:
+    """
+    The index of pack's subcommand, as cobra's ``Find`` picks it (stripFlags and
+    argsMinusFirstX): the first argument that is neither a flag nor the value of one.
+
+    Only the root's flags are known there, so ``--flag``/``-f`` without ``=`` that is
+    not a root bool is taken to consume the next argument: ``pack -B x build app`` is a
+    build with builder ``x``, while ``pack --publish build app`` names the command ``app``.
+    """
+    shorts = {flag.short for flag in ROOT_FLAGS.values() if flag.short and flag.kind is Kind.BOOL}
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            return None
+        if token.startswith("--") and "=" not in token:
+            known = ROOT_FLAGS.get(token[2:])
+            index += 1 if known is not None and known.kind is Kind.BOOL else 2
+            continue
+        if token.startswith("-") and "=" not in token and len(token) == 2 and token[1] not in shorts:
+            index += 2
+            continue
+        if token and not token.startswith("-"):
+            return index
+        index += 1
+    return None
 
 
 def scan(argv: list[str]) -> Scan:
-    """Find the command, then scan with its flags; stops at the first thing pack would reject."""
+    """
+    Find the command as cobra does, then scan the rest with its flags (pflag, interspersed);
+    stops at the first thing pack would reject.
+    """
     result = Scan(argv=list(argv))
-    flags = dict(GLOBAL_FLAGS)
+    command_index = find_command(result.argv)
+    if command_index is None:
+        flags = ROOT_FLAGS
+    else:
+        result.command = [argv[command_index]]
+        result.command_index = command_index
+        flags = {**GLOBAL_FLAGS, **BUILD_FLAGS} if argv[command_index] == "build" else GLOBAL_FLAGS
+    # cobra hands the command its argv without the command word; positions map back to argv.
+    origin = [i for i in range(len(argv)) if i != command_index]
+    tokens = [argv[i] for i in origin]
     index = 0
-    while index < len(argv) and not result.problem:
-        token = argv[index]
+    while index < len(tokens) and not result.problem:
+        token = tokens[index]
         if token == "--":
-            result.positionals.extend(argv[index + 1 :])
+            result.positionals.extend(tokens[index + 1 :])
             break
         if token.startswith("-") and token != "-":
-            index = _scan_flag(result, argv, index, flags)
+            index = _scan_flag(result, tokens, index, flags)
             continue
-        if result.command_index is None:
-            result.command = [token]
-            result.command_index = index
-            if token == "build":
-                flags = {**GLOBAL_FLAGS, **BUILD_FLAGS}
-        else:
-            result.positionals.append(token)
+        result.positionals.append(token)
         index += 1
+    for occurrence in result.occurrences:
+        occurrence.positions = tuple(origin[p] for p in occurrence.positions)
+    # cobra: flag errors, then --help, then the command's Args (build: cobra.ExactArgs(1)).
+    wants_args = result.command == ["build"] and not result.problem and not result.enabled("help")
+    if wants_args and len(result.positionals) != 1:
+        result.problem = f"accepts 1 arg(s), received {len(result.positionals)}"
     return result
 
 
@@ -180,21 +256,17 @@ def _scan_flag(result: Scan, argv: list[str], index: int, flags: dict[str, Flag]
 def _scan_long(result: Scan, argv: list[str], index: int, flags: dict[str, Flag]) -> int:
     name, has_value, value = argv[index][2:].partition("=")
     flag = flags.get(name)
-    if flag is None and name == "version" and result.command_index is None:
-        flag = Flag("version", Kind.BOOL)
     if flag is None:
         result.problem = f"unknown flag: --{name}"
         return index + 1
     if flag.kind is Kind.BOOL:
         return _record_bool(result, flag, value if has_value else "true", (index,))
     if has_value:
-        result.occurrences.append(Occurrence(flag, value, (index,)))
-        return index + 1
+        return _record(result, flag, value, (index,))
     if index + 1 >= len(argv):
         result.problem = f"flag needs an argument: --{name}"
         return index + 1
-    result.occurrences.append(Occurrence(flag, argv[index + 1], (index, index + 1)))
-    return index + 2
+    return _record(result, flag, argv[index + 1], (index, index + 1))
 
 
 def _scan_short(result: Scan, argv: list[str], index: int, flags: dict[str, Flag]) -> int:
@@ -204,25 +276,36 @@ def _scan_short(result: Scan, argv: list[str], index: int, flags: dict[str, Flag
     while position < len(cluster):
         flag = by_short.get(cluster[position])
         if flag is None:
-            result.problem = f"unknown shorthand flag: '{cluster[position]}' in {argv[index]}"
+            # pflag names the rest of the cluster from the bad letter on.
+            result.problem = f"unknown shorthand flag: '{cluster[position]}' in -{cluster[position:]}"
             return index + 1
         rest = cluster[position + 1 :]
         if flag.kind is Kind.BOOL:
-            if rest.startswith("="):
+            if len(rest) > 1 and rest.startswith("="):  # pflag: ``-q=`` is -q, then a flag "="
                 return _record_bool(result, flag, rest[1:], (index,))
             _record_bool(result, flag, "true", (index,))
             position += 1
             continue
         if rest:
-            value = rest[1:] if rest.startswith("=") else rest
-            result.occurrences.append(Occurrence(flag, value, (index,)))
-            return index + 1
+            # pflag: ``-B=x`` is x, but ``-B=`` is the value "=" (the "-f=" form needs a value).
+            value = rest[1:] if len(rest) > 1 and rest.startswith("=") else rest
+            return _record(result, flag, value, (index,))
         if index + 1 >= len(argv):
             result.problem = f"flag needs an argument: '{flag.short}' in -{flag.short}"
             return index + 1
-        result.occurrences.append(Occurrence(flag, argv[index + 1], (index, index + 1)))
-        return index + 2
+        return _record(result, flag, argv[index + 1], (index, index + 1))
     return index + 1
+
+
+def _record(result: Scan, flag: Flag, value: str, positions: tuple[int, ...]) -> int:
+    if flag.kind is Kind.SLICE:
+        try:
+            _split_csv(value)
+        except ValueError as error:
+            shown = f"-{flag.short}, --{flag.name}" if flag.short else f"--{flag.name}"
+            result.problem = f'invalid argument "{value}" for "{shown}" flag: {error}'
+    result.occurrences.append(Occurrence(flag, value, positions))
+    return positions[-1] + 1
 
 
 def _record_bool(result: Scan, flag: Flag, value: str, positions: tuple[int, ...]) -> int:

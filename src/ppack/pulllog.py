@@ -35,10 +35,14 @@ def utc_iso(moment: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
+    """ISO-8601 with a zone (``Z`` or an offset), as UTC; ValueError for anything else."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"timestamp without a time zone: {text}")
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before datetime.min in UTC
+        raise ValueError(f"timestamp out of range: {text}") from None
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,10 @@ class PullLog:
     def from_json(cls, data: Any) -> PullLog:
         if not isinstance(data, dict):
             raise CorruptLog("not a JSON object")
-        if data.get("schema") != SCHEMA:
-            raise CorruptLog(f"unknown schema version {data.get('schema')!r}")
+        schema = data.get("schema")
+        # type(): true and 1.0 compare equal to 1 in Python, and are not schema 1.
+        if type(schema) is not int or schema != SCHEMA:
+            raise CorruptLog(f"unknown schema version {schema!r}")
         daemons = data.get("daemons")
         longest = data.get("longest_interval_seconds", 0)
         if not isinstance(daemons, dict) or not isinstance(longest, int) or isinstance(longest, bool):
@@ -142,10 +148,14 @@ class PullLog:
 
 
 def _daemon_from_json(entry: Any) -> DaemonRecords:
-    if not isinstance(entry, dict) or not isinstance(entry.get("images"), dict):
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("images"), dict)
+        or not isinstance(entry.get("last_seen"), str)
+    ):
         raise CorruptLog("a daemon entry is malformed")
     try:
-        last_seen = parse_utc(str(entry.get("last_seen")))
+        last_seen = parse_utc(entry["last_seen"])
     except ValueError as error:
         raise CorruptLog(f"a daemon entry is malformed: {error}") from None
     images = {str(key): Record.from_json(value) for key, value in entry["images"].items()}
@@ -166,10 +176,18 @@ def read(path: Path) -> PullLog:
         raise CorruptLog("a directory stands where the file should be") from None
     except OSError as error:
         raise CorruptLog(f"cannot be read: {error.strerror or error}") from None
+    if not raw.strip():
+        raise CorruptLog("the file is empty")
     try:
-        return PullLog.from_json(json.loads(raw))
-    except (ValueError, RecursionError) as error:
-        raise CorruptLog(str(error).splitlines()[0][:200]) from None
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise CorruptLog(f"not JSON: {_first_line(error)}") from None
+    return PullLog.from_json(data)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).splitlines()
+    return lines[0][:200] if lines else type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -231,6 +249,7 @@ def rewrite(path: Path, transform: Any, now: datetime) -> Any:
             _keep_aside(path, now)
             log = PullLog()
         result = transform(log)
+        log.prune(now)  # every write prunes (README: "The pull log")
         write_atomic(path, log.to_json())
         return result
 
@@ -238,6 +257,10 @@ def rewrite(path: Path, transform: Any, now: datetime) -> Any:
 def _keep_aside(path: Path, now: datetime) -> None:
     stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for count in range(1, 100):  # never replace an earlier copy kept aside in the same second
+        if not os.path.lexists(target):
+            break
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{count}")
     try:
         os.replace(path, target)
     except FileNotFoundError:

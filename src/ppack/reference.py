@@ -68,8 +68,8 @@ def parse(name: str) -> ImageRef:
     """Parse like go-containerregistry with WeakValidation; raises ReferenceError."""
     if not name or not name.isprintable() or any(c.isspace() for c in name):
         raise ReferenceError(f"invalid image reference {name!r}")
-    base, _, digest = name.partition("@")
-    if digest and not _DIGEST.fullmatch(digest):
+    base, at, digest = name.partition("@")
+    if at and not _DIGEST.fullmatch(digest):
         raise ReferenceError(f"invalid digest in image reference {name!r}")
     base, tag, tag_given = _split_tag(base)
     registry, repository = _split_registry(base)
@@ -77,6 +77,10 @@ def parse(name: str) -> ImageRef:
         raise ReferenceError(
             f"invalid image reference {name!r}: repository can only contain "
             "lower case letters, digits and _-./"
+        )
+    if not 2 <= len(repository) <= 255:  # go-containerregistry's checkRepository
+        raise ReferenceError(
+            f"invalid image reference {name!r}: repository must be between 2 and 255 characters long"
         )
     if not _TAG.fullmatch(tag):
         raise ReferenceError(f"invalid tag in image reference {name!r}")
@@ -127,5 +131,8 @@ def familiar(name: str) -> str:
     """The short form people type: ``index.docker.io/library/ubuntu:latest`` → ``ubuntu:latest``."""
     for prefix in ("index.docker.io/", "docker.io/"):
         if name.startswith(prefix):
-            return name.removeprefix(prefix).removeprefix("library/")
+            path = name.removeprefix(prefix)
+            official = path.removeprefix("library/")
+            # Only official images lose library/: library/a/b stays as it is, as in Docker.
+            return official if "/" not in official else path
     return name
