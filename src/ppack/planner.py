@@ -46,10 +46,17 @@ KNOWN_TRUSTED_BUILDERS = frozenset(
 LIFECYCLE_REPO = "docker.io/buildpacksio/lifecycle"
 METADATA_LABEL = "io.buildpacks.builder.metadata"
 ORDER_EXTENSIONS_LABEL = "io.buildpacks.buildpack.order-extensions"
+ORDER_LABEL = "io.buildpacks.buildpack.order"
 
-_SEMVER = r"v?[0-9]+(?:\.[0-9]+){0,2}(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?"
+# pkg/buildpack/locator_type.go:36-39: semver.org's strict pattern (``@1.0`` does not match).
+_SEMVER = (
+    r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
+    r"(?:-(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*)?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?"
+)
 _REGISTRY_LOCATOR = re.compile(rf"[a-z0-9\-.]+/[a-z0-9\-.]+(?:@{_SEMVER})?")
-_URI = re.compile(r".+:/.*", re.DOTALL)
+_URI = re.compile(r".+:/")  # Go's ^.+:/.* (RE2: '.' stops at a newline), used with match()
 _VERSION = re.compile(
     r"v?(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?(?:\.(?P<patch>[0-9]+))?"
     r"(?P<pre>-[0-9A-Za-z.\-]+)?(?P<meta>\+[0-9A-Za-z.\-]+)?"
@@ -111,19 +118,13 @@ def read_inputs(scan: Scan, config: PackConfig, cwd: Path) -> BuildInputs:
         trust_extra_buildpacks=scan.enabled("trust-extra-buildpacks"),
         buildpacks=flag_buildpacks or descriptor.group,
         buildpack_base=cwd if flag_buildpacks else descriptor.base_dir,
-        pre=[ModuleEntry(v) for v in scan.values("pre-buildpack")] or _rebased(descriptor.pre, descriptor),
-        post=[ModuleEntry(v) for v in scan.values("post-buildpack")] or _rebased(descriptor.post, descriptor),
+        # pack resolves pre/post entries against its CWD, even those from project.toml
+        # (RelativeBaseDir is still empty when they are processed: pkg/client/build.go:1284-1334).
+        pre=[ModuleEntry(v) for v in scan.values("pre-buildpack")] or descriptor.pre,
+        post=[ModuleEntry(v) for v in scan.values("post-buildpack")] or descriptor.post,
         extensions=scan.values("extension"),
         cwd=cwd,
     )
-
-
-def _rebased(entries: list[ModuleEntry], descriptor: Descriptor) -> list[ModuleEntry]:
-    base = descriptor.base_dir
-    return [
-        ModuleEntry(str(base / e.locator), e.inline) if (base / e.locator).exists() and e.locator else e
-        for e in entries
-    ]
 
 
 def _builder_choice(scan: Scan, descriptor: Descriptor, config: PackConfig) -> tuple[str, str]:
@@ -154,8 +155,18 @@ def validate(inputs: BuildInputs, config: PackConfig) -> None:
 
 def builder_need(inputs: BuildInputs, config: PackConfig) -> Need:
     normalized = _parse_ref(inputs.builder, f"builder (from {inputs.builder_source})").ggcr_name()
-    name = reference.translate(normalized, config.registry_mirrors)
+    name = _for_platform(normalized, config.registry_mirrors, targeted=bool(inputs.platform))
     return Need(name, "builder", f"from {inputs.builder_source}", platform=inputs.platform)
+
+
+def _for_platform(name: str, mirrors: Mapping[str, str], *, targeted: bool) -> str:
+    """
+    The name pack's FetchForPlatform reads: with a target it translates the name, then
+    (under ``never``) hands it to Fetch, which translates it again (pkg/image/fetcher.go:248-274).
+    Only a ``*`` mirror with a path (``host/proxy``) is changed by the second pass.
+    """
+    name = reference.translate(name, mirrors)
+    return reference.translate(name, mirrors) if targeted else name
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,8 @@ class BuilderInfo:
     buildpack_ids: frozenset[str]
     has_extensions: bool
     platform: str
+    has_order: bool = True
+    extension_ids: frozenset[str] = frozenset()
 
 
 def builder_info(name: str, inspect: Mapping[str, Any]) -> BuilderInfo:
@@ -181,13 +194,17 @@ def builder_info(name: str, inspect: Mapping[str, Any]) -> BuilderInfo:
         run = _default_run_image(metadata)
         lifecycle = str((metadata.get("lifecycle") or {}).get("version") or "")
         ids = _buildpack_ids(metadata.get("buildpacks") or [])
+        extension_ids = _buildpack_ids(metadata.get("extensions") or [])
         extensions = bool(json.loads(labels.get(ORDER_EXTENSIONS_LABEL) or "[]"))
+        has_order = bool(json.loads(labels.get(ORDER_LABEL) or "[]"))
     except (ValueError, TypeError, AttributeError) as error:
         raise PpackError(f"builder '{name}' has an unreadable '{METADATA_LABEL}' label: {error}") from None
     platform = "/".join(
         p for p in (inspect.get("Os"), inspect.get("Architecture"), inspect.get("Variant")) if p
     )
-    return BuilderInfo(run["image"], run["mirrors"], lifecycle, ids, extensions, platform)
+    return BuilderInfo(
+        run["image"], run["mirrors"], lifecycle, ids, extensions, platform, has_order, extension_ids
+    )
 
 
 def _default_run_image(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +223,7 @@ def _buildpack_ids(entries: list[Any]) -> frozenset[str]:
     ids: set[str] = set()
     for entry in entries:
         ident, version = str(entry.get("id", "")), str(entry.get("version", ""))
-        ids.update({ident, f"{ident}@{version}"} if version else {ident})
+        ids.update({ident, f"{ident}@{version}"})
     return frozenset(ids)
 
 
@@ -228,11 +245,11 @@ def plan_after_builder(
     """Run image, lifecycle, buildpacks and extensions, in pack's order of fetching."""
     plan = Plan()
     platform = inputs.platform or info.platform
-    modules, extra_modules = _module_needs(inputs, config, info, platform)
+    modules = _module_needs(inputs, config, info, platform)
     if not inputs.publish:
         plan.needs.append(_run_image_need(inputs, config, info, present, platform))
-        plan.needs.extend(modules)
-    lifecycle = _lifecycle_need(inputs, config, info, platform, extra_modules=extra_modules)
+        plan.needs.extend(modules.needs)
+    lifecycle = _lifecycle_need(inputs, config, info, platform, modules)
     if lifecycle is not None:
         plan.needs.insert(0, lifecycle)
     if inputs.extensions or info.has_extensions:
@@ -292,19 +309,21 @@ def _is_valid(name: str) -> bool:
 
 
 def _lifecycle_need(
-    inputs: BuildInputs, config: PackConfig, info: BuilderInfo, platform: str, *, extra_modules: int
+    inputs: BuildInputs, config: PackConfig, info: BuilderInfo, platform: str, modules: _Modules
 ) -> Need | None:
     version = _semver(info.lifecycle_version)
     if version is None:
         return None
     trusted = is_trusted(inputs.builder, config, inputs.trust_builder)
+    # pkg/client/build.go:466-482: fetched extensions, or fetched non-inline buildpacks without
+    # --trust-extra-buildpacks, turn the creator off.
     uses_creator = (
-        version[:3] >= (0, 7, 4)
+        _at_least(version, (0, 7, 4))
         and trusted
-        and not inputs.extensions
-        and (extra_modules == 0 or inputs.trust_extra_buildpacks)
+        and modules.extensions == 0
+        and (modules.buildpacks == 0 or inputs.trust_extra_buildpacks)
     )
-    supports_image = version[:3] == (0, 6, 1) or version[:3] >= (0, 7, 5)
+    supports_image = _equals(version, (0, 6, 1)) or _at_least(version, (0, 7, 5))
     if uses_creator or not supports_image:
         return None
     if inputs.lifecycle_image:
@@ -312,11 +331,15 @@ def _lifecycle_need(
     else:
         name = f"{LIFECYCLE_REPO}:{_format_semver(version)}"
     why = "builder is not trusted" if not trusted else "extra buildpacks or extensions were added"
-    return Need(reference.translate(name, config.registry_mirrors), "lifecycle", why, platform)
+    # FetchForPlatform with the target pack always has by then (--platform or the builder's).
+    return Need(_for_platform(name, config.registry_mirrors, targeted=True), "lifecycle", why, platform)
 
 
-def _semver(text: str) -> tuple[int, int, int, str, str] | None:
-    match = _VERSION.fullmatch(text.strip())
+_Semver = tuple[int, int, int, str, str]
+
+
+def _semver(text: str) -> _Semver | None:
+    match = _VERSION.fullmatch(text)
     if not match:
         return None
     return (
@@ -328,7 +351,17 @@ def _semver(text: str) -> tuple[int, int, int, str, str] | None:
     )
 
 
-def _format_semver(version: tuple[int, int, int, str, str]) -> str:
+def _at_least(version: _Semver, release: tuple[int, int, int]) -> bool:
+    """Masterminds/semver v1 ``!v.LessThan(release)``: a pre-release ranks below its release."""
+    return version[:3] > release or (version[:3] == release and not version[3])
+
+
+def _equals(version: _Semver, release: tuple[int, int, int]) -> bool:
+    """Masterminds/semver v1 ``Equal``: build metadata is ignored, a pre-release is not."""
+    return version[:3] == release and not version[3]
+
+
+def _format_semver(version: _Semver) -> str:
     major, minor, patch, pre, meta = version
     return f"{major}.{minor}.{patch}{pre}{meta}"
 
@@ -354,79 +387,140 @@ def is_trusted(builder: str, config: PackConfig, flag: bool) -> bool:
     return False
 
 
-def _module_needs(
-    inputs: BuildInputs, config: PackConfig, info: BuilderInfo, platform: str
-) -> tuple[list[Need], int]:
-    """Images of buildpacks, pre/post buildpacks and extensions; and how many extra modules."""
-    entries = [(e, inputs.buildpack_base, "buildpack") for e in inputs.buildpacks if e.locator]
-    # pack adds pre/post buildpacks only when nothing else set the order.
-    if not entries:
-        entries = [(e, inputs.cwd, "buildpack") for e in [*inputs.pre, *inputs.post] if e.locator]
-    entries += [(ModuleEntry(x), inputs.cwd, "extension") for x in inputs.extensions]
-    needs: list[Need] = []
-    extra = 0
-    for entry, base, role in entries:
-        found, counted = _locator_needs(entry, base, config, info, platform, role)
-        needs.extend(found)
-        extra += counted if role == "buildpack" else 0
-    return needs, extra
+@dataclass
+class _Modules:
+    """The images of buildpacks and extensions, and how many modules pack will fetch."""
+
+    needs: list[Need] = field(default_factory=list)
+    buildpacks: int = 0  # fetched, not inline
+    extensions: int = 0  # fetched (an id on the builder is not)
+
+
+def _module_needs(inputs: BuildInputs, config: PackConfig, info: BuilderInfo, platform: str) -> _Modules:
+    """Images of buildpacks, pre/post buildpacks and extensions (pkg/client/build.go:1229-1492)."""
+    entries = [(e, inputs.buildpack_base) for e in inputs.buildpacks]
+    # pack adds pre/post buildpacks only when nothing else set the order, and the builder has one;
+    # they resolve against the CWD.
+    if not entries and info.has_order:
+        entries = [(e, inputs.cwd) for e in [*inputs.pre, *inputs.post]]
+    found = _Modules()
+    for entry, base in entries:
+        needs, counted = _locator_needs(
+            entry, base, config, info.buildpack_ids, platform, "buildpack", inputs.cwd
+        )
+        found.needs.extend(needs)
+        found.buildpacks += counted
+    for locator in inputs.extensions:
+        entry = ModuleEntry(locator)
+        needs, counted = _locator_needs(
+            entry, inputs.cwd, config, info.extension_ids, platform, "extension", inputs.cwd
+        )
+        found.needs.extend(needs)
+        found.extensions += counted
+    return found
 
 
 def _locator_needs(
     entry: ModuleEntry,
     base: Path,
     config: PackConfig,
-    info: BuilderInfo,
+    builder_ids: frozenset[str],
     platform: str,
     role: str,
+    cwd: Path,
 ) -> tuple[list[Need], int]:
-    """The images one locator makes pack read, and whether it counts as an extra module."""
+    """
+    The images one locator makes pack read, and whether pack fetches it (1) or finds it on
+    the builder (0). Inline buildpacks are fetched but do not count.
+    """
     if entry.inline:
         return [], 0
-    kind, value = classify(entry.locator, info.buildpack_ids, base)
-    mirrors = config.registry_mirrors
-    why = f"{role} {entry.locator}"
+    kind, value = classify(entry.locator, builder_ids, base)
+    if kind in ("builder", "from-builder"):
+        return [], 0
+    if kind == "invalid":
+        return [], 1  # pack's download fails on it
+    needs = _image_needs(kind, value, entry.locator, config, platform, role)
+    # fetchBuildpack stats <locator as written>/package.toml, relative to pack's CWD (build.go:1377-1385).
+    package_toml = cwd / entry.locator / "package.toml"
+    if package_toml.is_file():
+        needs += _package_toml_needs(package_toml, cwd / entry.locator, config, platform)
+    return needs, 1
+
+
+def _image_needs(
+    kind: str, value: str, locator: str, config: PackConfig, platform: str, role: str
+) -> list[Need]:
+    why = f"{role} {locator}"
     if kind == "package":
-        return [Need(reference.translate(value, mirrors), role, why, platform)], 1
+        return [Need(reference.translate(value, config.registry_mirrors), role, why, platform)]
     if kind == "registry":
-        return [Need(value, role, why, platform, via_pack=True)], 1
-    if kind == "directory":
-        return _package_toml_needs(Path(value), config, info, platform), 1
-    return [], 1 if kind == "uri" else 0
+        return [Need(value, role, why, platform, via_pack=True)]
+    return []
 
 
 def classify(locator: str, builder_ids: frozenset[str], base: Path) -> tuple[str, str]:
-    """pack's locator rules (pkg/buildpack/locator_type.go), in pack's order."""
+    """pack's GetLocatorType (pkg/buildpack/locator_type.go:56-112), in pack's order."""
     if locator == "from=builder":
-        return "builder", locator
+        return "from-builder", locator
     if locator.startswith(("urn:cnb:builder:", "from=builder:")):
         return "builder", locator
     if locator.startswith("urn:cnb:registry:"):
         return "registry", locator
-    if _URI.fullmatch(locator):
-        if locator.startswith("docker:/"):
-            image = package_image(locator)
-            if _is_valid(image):
-                return "package", image
-        return _local_uri(locator)
-    local = base / locator
-    if local.exists():
-        return ("directory", str(local)) if local.is_dir() else ("uri", str(local))
-    if locator in builder_ids:
+    if _URI.match(locator):
+        # The whole locator, prefix included, must parse as a reference: ``docker://host:port/x``
+        # does not (a ``:`` in the repository part), so pack takes it for a URL.
+        if locator.startswith("docker:/") and _ggcr_parses(locator):
+            return "package", package_image(locator)
+        return "uri", locator
+    if locator and (base / locator).exists():
+        return "uri", str(base / locator)
+    if _in_builder(locator, builder_ids):
         return "builder", locator
     if _REGISTRY_LOCATOR.fullmatch(locator):
         return "registry", locator
-    if _is_valid(locator):
+    if _ggcr_parses(locator):
         return "package", locator
     return "invalid", locator
 
 
-def _local_uri(locator: str) -> tuple[str, str]:
-    if locator.startswith("file://"):
-        path = Path(locator.removeprefix("file://"))
-        if path.is_dir():
-            return "directory", str(path)
-    return "uri", locator
+def _in_builder(locator: str, builder_ids: frozenset[str]) -> bool:
+    """isFoundInBuilder with ParseIDLocator: ``id@version`` splits only on exactly one ``@``."""
+    parts = locator.split("@")
+    ident, version = (parts[0], parts[1]) if len(parts) == 2 else (parts[0], "")
+    return (f"{ident}@{version}" if version else ident) in builder_ids
+
+
+_GGCR_TAG = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+_GGCR_REPOSITORY = re.compile(r"[a-z0-9_./\-]{2,255}")
+
+
+def _ggcr_parses(text: str) -> bool:
+    """go-containerregistry v0.21.5 ``ParseReference(text)`` succeeds (NewTag, else NewDigest)."""
+    parts = text.split(":")
+    base = text
+    if len(parts) > 1 and "/" not in parts[-1]:
+        base, tag = ":".join(parts[:-1]), parts[-1]
+        if _GGCR_TAG.fullmatch(tag) and _ggcr_repository(base):
+            return True
+    elif _ggcr_repository(base):
+        return True
+    name, at, digest = text.partition("@")
+    if not at or "@" in digest or not re.fullmatch(r"sha256:[a-f0-9]{64}", digest):
+        return False
+    head, colon, tag = name.rpartition(":")
+    if colon and "/" not in tag and _GGCR_TAG.fullmatch(tag) and _ggcr_repository(head):
+        name = head
+    return _ggcr_repository(name)
+
+
+def _ggcr_repository(text: str) -> bool:
+    first, slash, rest = text.partition("/")
+    registry, repository = (first, rest) if slash and ("." in first or ":" in first) else ("", text)
+    if not _GGCR_REPOSITORY.fullmatch(repository):
+        return False
+    _host, colon, port = registry.rpartition(":") if not registry.endswith("]") else (registry, "", "")
+    return not any(c in registry for c in "@?#%\\ \t\n/") and (not colon or port == "" or port.isdigit())
 
 
 def package_image(locator: str) -> str:
@@ -437,19 +531,20 @@ def package_image(locator: str) -> str:
     return locator
 
 
-def _package_toml_needs(folder: Path, config: PackConfig, info: BuilderInfo, platform: str) -> list[Need]:
-    path = folder / "package.toml"
+def _package_toml_needs(path: Path, folder: Path, config: PackConfig, platform: str) -> list[Need]:
+    """
+    fetchBuildpackDependencies (build.go:1390-1413): each dependency ``uri``, relative to
+    ``<folder>/<buildpack.uri>``, classified with no builder modules and not recursed into.
+    """
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-        dependencies = data.get("dependencies") or []
-        uris = [str(dep.get("uri") or "") for dep in dependencies]
-    except FileNotFoundError:
-        return []
+        relative = str((data.get("buildpack") or {}).get("uri") or "")
+        uris = [str(dep.get("uri") or "") for dep in data.get("dependencies") or []]
     except (OSError, tomllib.TOMLDecodeError, AttributeError, TypeError) as error:
         raise PpackError(f"reading {path}: {error}") from None
     needs: list[Need] = []
     for uri in filter(None, uris):
-        found, _ = _locator_needs(ModuleEntry(uri), folder, config, info, platform, "dependency")
-        needs.extend(found)
+        kind, value = classify(uri, frozenset(), folder / relative)
+        needs += _image_needs(kind, value, uri, config, platform, "dependency")
     return needs

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 
-from packsim.build import build, request_from
-from packsim.config import docker_host, read_config
-from packsim.flags import Flag, FlagError, FlagSet, Kind
-from packsim.output import Log, PackError, SoftError, wrapped
+from packsim.build import build, request_from, trusted
+from packsim.config import PackConfig, docker_host, read_config
+from packsim.flags import Flag, FlagError, FlagSet, Kind, Parsed
+from packsim.output import Log, PackError, SoftError, symbol, wrapped
 from packsim.project import find_descriptor
 
 
@@ -85,6 +86,8 @@ def main(argv: Sequence[str]) -> int:
             code = _dispatch(list(argv), record)
     except PackError as error:
         sys.stderr.write(f"ERROR: {error.message}\n")
+        if error.tip:
+            print(f"Tip: {error.tip}")
         code = 1
     except SoftError:
         code = 2
@@ -106,19 +109,21 @@ def _record(record: dict[str, object]) -> None:
 
 def _dispatch(argv: list[str], record: dict[str, object]) -> int:
     root = FlagSet([*GLOBAL, Flag("version", Kind.BOOL)])
-    command = _command(argv, root)
-    if command is None:
+    command_at = _command(argv, root)
+    if command_at is None:
         parsed = root.parse(argv)
         if parsed.flag("version"):
             print(VERSION)
         else:
             print(ROOT_HELP, end="")
         return 0
+    command = argv[command_at]
+    if argv[command_at:][:2] == ["buildpack", "pull"]:
+        return _buildpack_pull(argv[:command_at] + argv[command_at + 2 :], record)
     if command != "build":
         print(f"fakepack: {command}")
         return 0
-    args = argv[:]
-    args.remove("build")
+    args = argv[:command_at] + argv[command_at + 1 :]
     parsed = FlagSet([*GLOBAL, *BUILD]).parse(args)
     if parsed.flag("help"):
         print(BUILD_HELP, end="")
@@ -127,9 +132,7 @@ def _dispatch(argv: list[str], record: dict[str, object]) -> int:
         raise FlagError(f"accepts 1 arg(s), received {len(parsed.args)}")
     log = Log(parsed.flag("quiet"), parsed.flag("verbose"), parsed.flag("timestamps"))
     config = read_config()
-    policy = parsed.string("pull-policy") or config.pull_policy
-    if policy not in POLICIES:
-        raise PackError(f"parsing pull policy {parsed.string('pull-policy')}: invalid pull policy {policy}")
+    _validate_build_flags(parsed, config)
     descriptor, descriptor_path = find_descriptor(
         parsed.string("path") or ".", parsed.string("descriptor"), log
     )
@@ -137,11 +140,18 @@ def _dispatch(argv: list[str], record: dict[str, object]) -> int:
     if not request.builder:
         print(SUGGESTIONS, end="")
         raise SoftError
+    _env_files(parsed.strings("env-file"))
+    trusted(request.builder, config, request.trust_builder)  # a name that does not parse fails here
+    policy = parsed.string("pull-policy") or config.pull_policy
+    if policy not in POLICIES:
+        raise PackError(f"parsing pull policy {parsed.string('pull-policy')}: invalid pull policy {policy}")
+    _creation_time(parsed.string("creation-time"))
     from packsim.daemon import Daemon
 
     daemon = Daemon(docker_host(), policy or "always", config.registry_mirrors)
     try:
         with wrapped("failed to build"):
+            _app_path(parsed.string("path"))
             build(request, config, daemon)
     finally:
         record["daemon_images"] = daemon.read
@@ -149,11 +159,115 @@ def _dispatch(argv: list[str], record: dict[str, object]) -> int:
     return 0
 
 
-def _command(argv: list[str], root: FlagSet) -> str | None:
-    """cobra's Find: the first argument that is not a (root, bool) flag."""
-    for arg in argv:
+def _validate_build_flags(parsed: Parsed, config: PackConfig) -> None:
+    """validateBuildFlags (internal/commands/build.go:312-363), the checks that need no cache parsing."""
+    registry = (
+        parsed.string("buildpack-registry")
+        if parsed.was_set("buildpack-registry")
+        else config.default_registry
+    )
+    if registry and not config.experimental:
+        raise PackError(
+            "Support for buildpack registries is currently experimental.",
+            tip=f"To enable experimental features, run `pack config experimental true` to add "
+            f"'experimental = true' to '{config.path}'.",
+        )
+    if parsed.string("cache-image") and not parsed.flag("publish"):
+        raise PackError("cache-image flag requires the publish flag")
+    for flag in ("gid", "uid"):
+        if parsed.integer(flag) < 0:
+            raise PackError(f"{flag} flag must be in the range of 0-2147483647")
+    exec_env = parsed.string("exec-env") if parsed.was_set("exec-env") else "production"
+    if exec_env and not re.fullmatch(r"[a-zA-Z0-9.-]+", exec_env):
+        raise PackError("exec-env MUST only contain numbers, letters, and the characters: . or -")
+
+
+def _env_files(paths: list[str]) -> None:
+    for path in paths:
+        if not os.path.isfile(path):
+            raise PackError(f"failed to parse env file '{path}': open {path}: no such file or directory")
+
+
+def _creation_time(value: str) -> None:
+    if value in ("", "now"):
+        return
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
+        raise PackError(
+            f'parsing creation time {value}: parsing unix timestamp: strconv.ParseInt: parsing "{value}": '
+            "invalid syntax"
+        )
+
+
+def _app_path(path: str) -> None:
+    """processAppPath (pkg/client/build.go:1075-1111): a folder or a zip file."""
+    resolved = os.path.abspath(path or os.getcwd())
+    if not os.path.exists(resolved):
+        raise PackError(
+            f"invalid app path '{path}': evaluate symlink: lstat {resolved}: no such file or directory"
+        )
+    if not os.path.isdir(resolved):
+        with open(resolved, "rb") as file:
+            if file.read(4) != b"PK\x03\x04":
+                raise PackError(f"invalid app path '{path}': app path must be a directory or zip")
+
+
+def _buildpack_pull(args: list[str], record: dict[str, object]) -> int:
+    """``pack buildpack pull <uri>``: always pulls (pkg/client/pull_buildpack.go)."""
+    from packsim.daemon import Daemon
+    from packsim.locators import Locator, locator_type, package_image, resolve_registry_buildpack
+
+    parsed = FlagSet([*GLOBAL, Flag("buildpack-registry", Kind.STRING, "r")]).parse(args)
+    if len(parsed.args) != 1:
+        raise FlagError(f"accepts 1 arg(s), received {len(parsed.args)}")
+    locator = parsed.args[0]
+    found = locator_type(locator, "", [])
+    if found is Locator.REGISTRY:
+        with wrapped(f"locating in registry {symbol(locator)}"):
+            image = resolve_registry_buildpack(locator)
+    elif found is Locator.PACKAGE:
+        image = package_image(locator)
+    elif found is Locator.INVALID:
+        raise PackError(f"invalid buildpack URI {symbol(locator)}")
+    else:
+        raise PackError(f"unsupported buildpack URI type: {symbol(found.value)}")
+    daemon = Daemon(docker_host(), "always", read_config().registry_mirrors)
+    try:
+        with wrapped(f"fetching image {symbol(locator)}"):
+            daemon.fetch(image)
+    finally:
+        record["daemon_images"] = daemon.read
+    print(f"Successfully pulled {symbol(locator)}")
+    return 0
+
+
+def _command(argv: list[str], root: FlagSet) -> int | None:
+    """
+    cobra's Find (command.go stripFlags): skip flags, and the next argument after a
+    flag without '=' unless the root knows it as a bool; the first word left is the command.
+    """
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
         if arg == "--":
             return None
-        if not arg.startswith("-") or arg == "-":
-            return arg
+        takes_next = "=" not in arg and (
+            (arg.startswith("--") and not _root_bool(root, arg[2:], long=True))
+            or (
+                not arg.startswith("--")
+                and arg.startswith("-")
+                and len(arg) == 2
+                and not _root_bool(root, arg[1:], long=False)
+            )
+        )
+        if takes_next:
+            index += 2
+        elif arg.startswith("-") or not arg:
+            index += 1
+        else:
+            return index
     return None
+
+
+def _root_bool(root: FlagSet, name: str, *, long: bool) -> bool:
+    flag = root.by_name.get(name) if long else root.by_short.get(name)
+    return flag is not None and flag.kind is Kind.BOOL

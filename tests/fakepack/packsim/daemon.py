@@ -38,6 +38,17 @@ class Daemon:
         self.read.append(name)
         return found
 
+    def fetch_for_platform(self, name: str, platform: str = "") -> dict[str, Any]:
+        """``FetchForPlatform``: with a target, the name is translated here *and* again in Fetch.
+
+        Under ``never`` pack skips the digest resolution and calls ``Fetch`` with the
+        already-translated name, which translates it once more (pkg/image/fetcher.go:248-274):
+        a ``*`` mirror with a path (``host/proxy``) is applied twice.
+        """
+        if platform:
+            name, _ = translate_registry(name, self.mirrors)
+        return self.fetch(name, platform)
+
     def has_read_access(self, name: str) -> bool:
         """``CheckReadAccess``: untranslated; under never, presence in the daemon only."""
         if self.policy == "never":

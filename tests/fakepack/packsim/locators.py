@@ -66,8 +66,7 @@ def locator_type(locator: str, base_dir: str, builder_modules: Sequence[ModuleIn
 
 
 def _naked(locator: str, base_dir: str, builder_modules: Sequence[ModuleInfo]) -> Locator:
-    path = locator if os.path.isabs(locator) else os.path.join(base_dir, locator)
-    if (locator and os.path.exists(path)) or (not locator and os.path.exists(base_dir or ".")):
+    if _is_local_file(locator, base_dir):
         return Locator.URI
     if _in_builder(locator, builder_modules):
         return Locator.ID
@@ -76,6 +75,15 @@ def _naked(locator: str, base_dir: str, builder_modules: Sequence[ModuleInfo]) -
     if _is_reference(locator):
         return Locator.PACKAGE
     return Locator.INVALID
+
+
+def _is_local_file(locator: str, base_dir: str) -> bool:
+    """isLocalFile: Go's filepath.Join drops empty elements, and os.Stat("") fails."""
+    if not os.path.isabs(locator):
+        locator = (
+            os.path.normpath(os.path.join(*parts)) if (parts := [p for p in (base_dir, locator) if p]) else ""
+        )
+    return bool(locator) and os.path.exists(locator)
 
 
 def _is_reference(text: str) -> bool:

@@ -49,7 +49,12 @@ def read_descriptor(path: str, log: Log) -> Descriptor:
         data = tomllib.loads(raw.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise PackError(f"parsing schema version: toml: {error}") from error
-    version = str(_table(data, "_").get("schema-version", ""))
+    version = _table(data, "_").get("schema-version", "")
+    if not isinstance(version, str):
+        raise PackError(
+            f"parsing schema version: toml: incompatible types: TOML value has type "
+            f"{type(version).__name__}; destination has type string"
+        )
     if not version:
         log.warn("No schema version declared in project.toml, defaulting to schema version 0.1")
         version = "0.1"
