@@ -139,6 +139,9 @@ CASES = [
     Case(f"build my-app -vB {TRUSTED}", T),
     Case(f"--no-color build my-app -B {TRUSTED} --timestamps", T),
     Case(f"build -B {TRUSTED} -- my-app", T),
+    # cobra hands flags before the command to the command: pack reads them as build flags.
+    Case(f"-B {TRUSTED} build my-app", T),
+    Case(f"{PP}=daily -q build my-app -B {TRUSTED}", T, expected=f"-q build {PP} never my-app -B {TRUSTED}"),
     # Trust decides the lifecycle image.
     Case(f"build my-app -B {UNTRUSTED}", U),
     Case(f"build my-app -B {UNTRUSTED} --trust-builder", {B_U, R_H}),
