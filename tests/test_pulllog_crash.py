@@ -76,8 +76,13 @@ def test_kill_9_at_random_moments_never_tears_or_loses_the_log(tmp_path: Path) -
         assert held <= keys, f"lost records: {sorted(held - keys)[:5]}"
         held = keys
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    # A killed writer may leave its temp file; it is never mistaken for the log.
+    # A killed writer may leave its temp file; it is never mistaken for the log…
     assert all(name.startswith(f".{pulllog.FILE_NAME}.") for name in leftovers)
+    # …and the next write, under the lock, clears it away.
+    now = datetime.now(timezone.utc)
+    pulllog.update(path, {("daemon-a", "docker.io/last/image:1"): pulllog.Record(now, "last/image:1")}, now)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert held | {"docker.io/last/image:1"} <= set(pulllog.read(path).daemons["daemon-a"].images)
 
 
 def test_parallel_writers_of_different_images_lose_nothing(tmp_path: Path) -> None:
@@ -109,3 +114,16 @@ def test_a_failure_before_replace_leaves_the_old_file(
     assert path.read_bytes() == before
     assert set(pulllog.read(path).daemons["daemon-a"].images) == seeded
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")], "temp file left behind"
+
+
+def test_the_next_write_clears_what_a_killed_writer_left(tmp_path: Path) -> None:
+    path = tmp_path / pulllog.FILE_NAME
+    _seed(path, 2)
+    stray = tmp_path / f".{pulllog.FILE_NAME}.k1ll3d.tmp"
+    stray.write_text('{"schema": 1, "daem')  # half a log, as a kill -9 mid-write leaves it
+    unrelated = tmp_path / ".config.toml.abc.tmp"
+    unrelated.write_text("pack's, not ours")
+    record = pulllog.Record(pulled_at=NOW, name="x")
+    pulllog.update(path, {("daemon-a", "docker.io/library/x:latest"): record}, NOW)
+    assert not stray.exists()
+    assert unrelated.read_text() == "pack's, not ours"

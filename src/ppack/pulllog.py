@@ -236,7 +236,7 @@ def update(
         if interval is not None:
             log.longest_interval = max(log.longest_interval, interval)
         log.prune(now)
-        write_atomic(path, log.to_json())
+        _write_locked(path, log)
         return problem
 
 
@@ -250,8 +250,17 @@ def rewrite(path: Path, transform: Any, now: datetime) -> Any:
             log = PullLog()
         result = transform(log)
         log.prune(now)  # every write prunes (README: "The pull log")
-        write_atomic(path, log.to_json())
+        _write_locked(path, log)
         return result
+
+
+def _write_locked(path: Path, log: PullLog) -> None:
+    """The caller holds the lock, so no temp file here belongs to a live writer."""
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        # A writer killed mid-write left it; without this, every crash would leave one more.
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    write_atomic(path, log.to_json())
 
 
 def _keep_aside(path: Path, now: datetime) -> None:
