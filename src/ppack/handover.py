@@ -9,8 +9,6 @@ ppack exits with its code (as pipx does).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,18 +39,35 @@ def _is_ppack(candidate: Path) -> bool:
     return b"from ppack.__main__ import main" in head or b"ppack.__main__" in head
 
 
+def _which(name: str, path: str | None) -> str | None:
+    """``shutil.which`` without importing shutil (and bz2, lzma) on every start."""
+    if sys.platform == "win32":  # PATHEXT and friends: leave them to shutil
+        import shutil
+
+        return shutil.which(name, path=path)
+    if os.sep in name:
+        candidates = [Path(name)]
+    else:
+        folders = (path if path is not None else os.defpath).split(os.pathsep)
+        candidates = [Path(folder or ".", name) for folder in folders]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
 def find_pack(env: Mapping[str, str]) -> str:
     """``PPACK_PACK``, else the first ``pack`` on PATH that is not ppack."""
     override = env.get(PACK_ENV, "")
     if override:
-        found = shutil.which(override, path=env.get("PATH"))
+        found = _which(override, env.get("PATH"))
         if found is None:
             raise PpackError(f"{PACK_ENV}={override} is not an executable file", Exit.PACK_NOT_FOUND)
         if _is_ppack(Path(found)):
             raise PpackError(f"{PACK_ENV}={override} is ppack itself; point it at the real pack")
         return found
     for folder in (env.get("PATH") or os.defpath).split(os.pathsep):
-        found = shutil.which("pack", path=folder or ".")
+        found = _which("pack", folder or ".")
         if found and not _is_ppack(Path(found)):
             return found
     raise PpackError(f"pack not found on PATH: {INSTALL_HINT}", Exit.PACK_NOT_FOUND)
@@ -65,6 +80,8 @@ def hand_over(pack: str, args: Sequence[str], env: Mapping[str, str]) -> NoRetur
     sys.stdout.flush()
     sys.stderr.flush()
     if sys.platform == "win32":
+        import subprocess
+
         sys.exit(subprocess.run(argv, env=child_env, check=False).returncode)
     try:
         os.execve(pack, argv, child_env)

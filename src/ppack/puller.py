@@ -10,7 +10,6 @@ docker-py is imported here and only here, only when something is due.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -148,6 +147,8 @@ class Puller:
 
     def _pack_pull(self, request: PullRequest) -> _Image:
         """Registry buildpacks: pack resolves the locator through its registry index."""
+        import subprocess
+
         try:
             done = subprocess.run(
                 [self._pack(), "buildpack", "pull", request.name],
