@@ -41,6 +41,7 @@ Commands of its own:
 Environment:
   PPACK_PULL_POLICY    policy when --pull-policy is not given (default: daily)
   PPACK_PULL_TIMEOUT   seconds a pull may go without progress (default: 300)
+  PPACK_MAX_PARALLEL   how many images pull at once (default: 4)
   PPACK_PACK           the pack executable to run (default: pack on PATH)
   PPACK_CONFIG         ppack's config file (pull-policy, pull-timeout)
   PACK_HOME            pack's home; the pull log is $PACK_HOME/ppack-pull-log.json
@@ -162,7 +163,8 @@ ppack additions:
       --dry-run          print each image, why pack needs it, its last pull and the decision,
                          and pack's command line; pull and build nothing
 
-Environment: PPACK_PULL_POLICY, PPACK_PULL_TIMEOUT, PPACK_PACK, PPACK_CONFIG, PACK_HOME, DOCKER_HOST
+Environment: PPACK_PULL_POLICY, PPACK_PULL_TIMEOUT, PPACK_MAX_PARALLEL, PPACK_PACK, PPACK_CONFIG,
+             PACK_HOME, DOCKER_HOST
 Files: $PACK_HOME/ppack-pull-log.json (the pull log), {config} (ppack's config)
 """
 
