@@ -131,7 +131,12 @@ class Engine:
             self._connection = None
 
     def daemon_id(self) -> str:
+        """What keys this daemon's records in the pull log: stable for as long as its images are."""
         info = self._get_json("/info")
+        if isinstance(info, dict) and "BuildahVersion" in info:
+            # Podman's Docker API answers a new random ID on every call; its host name and
+            # storage root name the image store instead (rootful and rootless stores differ).
+            return f"podman:{info.get('Name', '')}:{info.get('DockerRootDir', '')}"
         if not isinstance(info, dict) or not info.get("ID"):
             raise DaemonUnavailable(self.address, "the daemon did not report an ID")
         return str(info["ID"])
