@@ -11,8 +11,6 @@ touched a registry at all would show up both in the access log and as 100 ms.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import shutil
 import stat
@@ -20,9 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, cast
 
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -47,13 +43,6 @@ class ImageShape:
 
     layers: int
     layer_bytes: int
-
-
-@dataclass(frozen=True)
-class _Mirror:
-    """What Dockerd.start reads from its mirror (only ``url``): here, the delay proxy."""
-
-    url: str
 
 
 @dataclass
@@ -126,7 +115,7 @@ def started(delay: float, shape: ImageShape) -> Iterator[Bench]:
     try:
         registry.start()
         proxy = DelayProxy(registry.port, delay).__enter__()
-        dockerd.start(mirror=cast("engine.Registry", _Mirror(proxy.url)))
+        dockerd.start(mirror=proxy.url)
         bench = Bench(registry, proxy, dockerd, workdir, shape, _stand_in_pack(workdir))
         for folder in (bench.app, workdir / "home" / ".docker"):
             folder.mkdir(parents=True)
@@ -156,45 +145,13 @@ def _stand_in_pack(workdir: Path) -> Path:
 
 
 def publish_layered(registry: engine.Registry, name: str, labels: dict[str, str], shape: ImageShape) -> str:
-    """
-    engine.publish_image with several layers: real images have many, and dockerd
-    fetches a pull's layers concurrently (3 at a time across all pulls), which a
-    one-layer image would hide. Random bytes, so every publish is a new image.
-    """
-    repository, tag = engine.repository_for(registry, name)
-    layers = [engine._layer(os.urandom(shape.layer_bytes)) for _ in range(shape.layers)]
-    config = _config(labels, [diff_id for _, diff_id in layers])
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "size": len(config),
-            "digest": engine._upload_blob(registry, repository, config),
-        },
-        "layers": [
-            {
-                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                "size": len(blob),
-                "digest": engine._upload_blob(registry, repository, blob),
-            }
-            for blob, _ in layers
-        ],
-    }
-    body = json.dumps(manifest).encode()
-    url = f"{registry.url}/v2/{repository}/manifests/{tag}"
-    engine._registry_request("PUT", url, body, str(manifest["mediaType"])).close()
-    return f"sha256:{hashlib.sha256(body).hexdigest()}"
-
-
-def _config(labels: dict[str, str], diff_ids: list[str]) -> bytes:
-    created = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-    config: dict[str, Any] = {
-        "architecture": engine.host_arch(),
-        "os": "linux",
-        "created": created,
-        "config": {"Env": [f"{k}={v}" for k, v in engine.BUILDER_ENV.items()], "Labels": labels},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created": created, "created_by": "ppack benchmark"} for _ in diff_ids],
-    }
-    return json.dumps(config, sort_keys=True).encode()
+    """Real images have many layers, and dockerd fetches a pull's layers side by side."""
+    return engine.publish_image(
+        None,
+        registry,
+        name,
+        labels=labels,
+        env=engine.BUILDER_ENV,
+        size=shape.layer_bytes,
+        layers=shape.layers,
+    )

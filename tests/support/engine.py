@@ -362,7 +362,8 @@ class Dockerd:
         """Variables that point docker clients (and pack) at this daemon."""
         return {"DOCKER_HOST": self.host, "DOCKER_BUILDKIT": "0"}
 
-    def start(self, mirror: Registry | None = None) -> None:
+    def start(self, mirror: Registry | str | None = None) -> None:
+        """Start dockerd; ``mirror`` (a registry, or any URL such as a proxy's) serves Docker Hub."""
         if self.running:
             return
         config_file = self.workdir / "daemon.json"
@@ -373,7 +374,7 @@ class Dockerd:
         self._proc = _spawn(argv, self.log_path, self.log_path, self._offline_env())
         _wait_ready(self._pings, self._proc, "dockerd", self.log_path)
 
-    def _argv(self, config_file: Path, mirror: Registry | None) -> list[str]:
+    def _argv(self, config_file: Path, mirror: Registry | str | None) -> list[str]:
         argv = [
             "dockerd",
             f"--config-file={config_file}",
@@ -387,7 +388,7 @@ class Dockerd:
             f"--pidfile={self.workdir / 'd.pid'}",
         ]
         if mirror is not None:
-            argv.append(f"--registry-mirror={mirror.url}")
+            argv.append(f"--registry-mirror={mirror if isinstance(mirror, str) else mirror.url}")
         return argv
 
     def _offline_env(self) -> dict[str, str]:
@@ -566,7 +567,7 @@ def _layer(payload: bytes) -> tuple[bytes, str]:
 
 
 def _image_config(
-    labels: Mapping[str, str], env: Mapping[str, str], diff_id: str, arch: str, os_name: str
+    labels: Mapping[str, str], env: Mapping[str, str], diff_ids: list[str], arch: str, os_name: str
 ) -> bytes:
     # A fresh creation time makes every publish a new image, as a rebuild would be.
     created = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -575,8 +576,8 @@ def _image_config(
         "os": os_name,
         "created": created,
         "config": {"Env": [f"{k}={v}" for k, v in env.items()], "Labels": dict(labels)},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [{"created": created, "created_by": "ppack tests: publish_image"}],
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created": created, "created_by": "ppack tests: publish_image"} for _ in diff_ids],
     }
     return json.dumps(config, sort_keys=True).encode()
 
@@ -592,20 +593,23 @@ def publish_image(
     size: int = 0,
     arch: str | None = None,
     os_name: str = "linux",
+    layers: int = 1,
 ) -> str:
-    """Push a tiny one-layer image as ``name`` and return its manifest digest.
+    """Push a tiny image as ``name`` and return its manifest digest.
 
     The image is assembled and pushed through the registry API directly, which is what
     ``docker build`` + ``docker push`` of a ``FROM scratch`` image would produce but ~100x
     faster, and it never touches the daemon (``dockerd`` is accepted for call-site
     symmetry; the daemon stays as empty as it was). ``size`` adds that many random
-    bytes, so pulls move measurable layers. Publishing the same name again replaces it
-    with a new image (a new digest), like an upstream update.
+    bytes to each of ``layers`` layers, so pulls move measurable data (dockerd fetches
+    a pull's layers side by side, which one layer would hide). Publishing the same name
+    again replaces it with a new image (a new digest), like an upstream update.
     """
     del dockerd  # not needed: see the docstring
     repository, tag = repository_for(registry, name)
-    layer, diff_id = _layer(payload + os.urandom(size))
-    config = _image_config(labels or {}, env or {}, diff_id, arch or host_arch(), os_name)
+    blobs = [_layer((payload if n == 0 else b"") + os.urandom(size)) for n in range(layers)]
+    diff_ids = [diff_id for _, diff_id in blobs]
+    config = _image_config(labels or {}, env or {}, diff_ids, arch or host_arch(), os_name)
     manifest = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -620,6 +624,7 @@ def publish_image(
                 "size": len(layer),
                 "digest": _upload_blob(registry, repository, layer),
             }
+            for layer, _ in blobs
         ],
     }
     body = json.dumps(manifest).encode()
