@@ -205,3 +205,24 @@ def test_version_prints_ppack_then_pack(workspace: Workspace) -> None:
     lines = run.stdout.splitlines()
     assert lines[0].startswith("ppack 0.")
     assert lines[1] == "pack 0.40.5+git-7640af9.build-6868"
+
+
+@pytest.mark.parametrize("policy", ["daily", "always"])
+def test_an_updated_builder_does_not_pull_the_rest_twice(
+    engine_workspace: Workspace, registry: Registry, policy: str
+) -> None:
+    """The builder is refreshed together with the images its old labels name; when the new
+    builder turns out to be another image, the re-plan must not pull those a second time."""
+    builder = f"updated/builder:{policy}"
+    publish_builder(registry, builder, RUN)
+    ws = engine_workspace
+    assert ws.run("build", "app", "-B", builder).returncode == 0
+    ws.age_log(timedelta(days=2))
+    publish_builder(registry, builder, RUN)  # upstream rebuilt the builder: a new image ID
+    mark = registry.mark()
+    run = ws.run("build", "app", "-B", builder, "--pull-policy", policy)
+    assert run.returncode == 0, run.stderr
+    assert registry.pulls_of("updated/builder", mark) == 1
+    assert registry.pulls_of("heroku/heroku", mark) == 1
+    assert registry.pulls_of("buildpacksio/lifecycle", mark) == 1
+    assert "another ppack" not in run.stderr, run.stderr

@@ -78,7 +78,8 @@ class Refresher:
     def ensure(self, needs: list[Need]) -> None:
         """Pull every due image, in parallel; raise PpackError for one that cannot be had."""
         due: list[tuple[Need, Decision]] = []
-        for need in _unique(needs):
+        # A re-plan after the builder changed names some images again: this run has them already.
+        for need in (n for n in _unique(needs) if n.key not in self.pulled):
             decision = self.evaluate(need)
             self.reporter.debug(
                 f"{reference.familiar(need.name)} ({need.role}, {need.why}): "
