@@ -203,3 +203,28 @@ def test_pull_log_usage_errors(engine_workspace: Workspace) -> None:
     assert unknown.returncode == 2
     assert unknown.stderr.startswith("ERROR: No such option")
     assert "--frobnicate" in unknown.stderr
+
+
+def test_pull_log_lists_registry_buildpacks_without_asking_the_daemon(engine_workspace: Workspace) -> None:
+    """`pack buildpack pull` records locators, not image names: the daemon cannot say if it has one."""
+    from datetime import datetime, timezone
+
+    from ppack import pulllog
+
+    ws = engine_workspace
+    assert ws.run("build", "app", "-B", BUILDER).returncode == 0
+    daemon_id = next(iter(pulllog.read(ws.log_path).daemons))
+    now = datetime.now(timezone.utc)
+    for locator in ("urn:cnb:registry:example/registry-bp@1.0.0", "example/other-bp"):
+        pulllog.update(ws.log_path, {(daemon_id, locator): pulllog.Record(now, locator)}, now)
+    listed = ws.run("pull-log", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["image"]: row for row in json.loads(listed.stdout)}
+    assert rows["urn:cnb:registry:example/registry-bp@1.0.0"]["present"] is None
+    assert rows["example/other-bp"]["present"] is None
+    assert rows["docker.io/shown/run:1"]["present"] is True
+    table = ws.run("pull-log")
+    assert table.returncode == 0, table.stderr
+    assert any(
+        line.startswith("urn:cnb:registry:example/registry-bp@1.0.0 ") for line in table.stdout.splitlines()
+    )

@@ -76,7 +76,7 @@ def _rows(state: _State, all_daemons: bool, now: datetime) -> list[dict[str, Any
             if not all_daemons and daemon_id != current:
                 continue
             for key, record in daemon.images.items():
-                present = engine.inspect_image(record.name) is not None if daemon_id == current else None
+                present = _present(engine, key, record) if daemon_id == current else None
                 due = decide(policy, present=present is not False, last_pulled=record.pulled_at, now=now)
                 rows.append(
                     {
@@ -97,6 +97,16 @@ def _rows(state: _State, all_daemons: bool, now: datetime) -> list[dict[str, Any
         engine.close()
     rows.sort(key=_sort_key(current))
     return rows
+
+
+def _present(engine: Engine, key: str, record: pulllog.Record) -> bool | None:
+    """Whether the daemon holds it; None for a registry buildpack, which it cannot tell."""
+    try:
+        is_image = reference.canonical(key) == key
+    except reference.ReferenceError:
+        is_image = False
+    # `pack buildpack pull` records keep pack's locator (urn:cnb:registry:…, ns/name@1.0.0).
+    return engine.inspect_image(record.name) is not None if is_image else None
 
 
 def _sort_key(current: str) -> Any:
