@@ -228,3 +228,10 @@ def test_pull_log_lists_registry_buildpacks_without_asking_the_daemon(engine_wor
     assert any(
         line.startswith("urn:cnb:registry:example/registry-bp@1.0.0 ") for line in table.stdout.splitlines()
     )
+    for locator in ("urn:cnb:registry:example/registry-bp@1.0.0", "example/other-bp"):
+        forgot = ws.run("pull-log", "forget", locator)
+        assert forgot.returncode == 0, forgot.stderr
+        assert forgot.stdout.strip() == f"Forgot {locator}"
+    again = ws.run("pull-log", "forget", "example/registry-bp@1.0.0")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "No record of example/registry-bp@1.0.0"

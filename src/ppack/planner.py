@@ -459,6 +459,11 @@ def _image_needs(
     return []
 
 
+def is_registry_locator(text: str) -> bool:
+    """A registry buildpack as pack writes one (the name ppack records it under)."""
+    return text.startswith("urn:cnb:registry:") or bool(_REGISTRY_LOCATOR.fullmatch(text))
+
+
 def classify(locator: str, builder_ids: frozenset[str], base: Path) -> tuple[str, str]:
     """pack's GetLocatorType (pkg/buildpack/locator_type.go:56-112), in pack's order."""
     if locator == "from=builder":

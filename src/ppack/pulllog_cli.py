@@ -13,6 +13,7 @@ import click
 from ppack import pulllog, reference
 from ppack.daemon import Engine, resolve_address
 from ppack.messages import PpackError
+from ppack.planner import is_registry_locator
 from ppack.policy import decide, format_age
 from ppack.settings import choose_policy, load_pack_config, load_ppack_config, pack_home
 
@@ -142,23 +143,30 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 @click.argument("images", nargs=-1, required=True)
 @pass_state
 def forget(state: _State, images: tuple[str, ...]) -> None:
-    """Forget IMAGE…, so the next build pulls them."""
-    keys = []
-    for image in images:
-        try:
-            keys.append(reference.canonical(image))
-        except reference.ReferenceError as error:
-            raise click.BadParameter(str(error), param_hint="IMAGE") from None
+    """Forget IMAGE…, so the next build pulls them (a registry buildpack: as pack was given it)."""
+    wanted = [_keys_for(image) for image in images]
     daemon_id = state.daemon_id()
 
     def drop(log: pulllog.PullLog) -> list[str]:
-        return [key for key in keys if log.forget(daemon_id, key)]
+        return [next((key for key in keys if log.forget(daemon_id, key)), "") for keys in wanted]
 
     forgotten = _rewrite(state, drop)
-    for key in keys:
-        click.echo(f"{'Forgot' if key in forgotten else 'No record of'} {key}", err=key not in forgotten)
-    if len(forgotten) < len(keys):
+    for keys, key in zip(wanted, forgotten, strict=True):
+        click.echo(f"Forgot {key}" if key else f"No record of {keys[0]}", err=not key)
+    if not all(forgotten):
         sys.exit(1)
+
+
+def _keys_for(image: str) -> tuple[str, ...]:
+    """The records IMAGE may name: an image by its canonical name, or a registry buildpack."""
+    try:
+        canonical = reference.canonical(image)
+    except reference.ReferenceError as error:
+        if is_registry_locator(image):
+            return (image,)
+        raise click.BadParameter(str(error), param_hint="IMAGE") from None
+    # ``ns/name`` is both an image (``docker.io/ns/name:latest``) and a registry buildpack.
+    return (canonical, image) if is_registry_locator(image) else (canonical,)
 
 
 @pull_log.command()
