@@ -19,7 +19,7 @@ import pytest
 from conftest import Workspace
 from ppack import puller
 from ppack.daemon import DaemonAddress
-from ppack.messages import Reporter
+from ppack.messages import Reporter, Verbosity
 from ppack.progress import LineProgress, LiveProgress, QuietProgress
 from support.engine import Registry, lifecycle_labels, publish_builder, publish_image, run_image_labels
 
@@ -231,3 +231,16 @@ def test_an_image_already_up_to_date_says_so(monkeypatch: pytest.MonkeyPatch) ->
     )
     pulls.pull(puller.PullRequest("x:1", "x:1", "policy always"))
     assert out.getvalue().splitlines()[-1] == "Pulled x:1 (already up to date, 0.2 s)"
+
+
+def test_quiet_keeps_warnings_and_errors_as_pack_does() -> None:
+    out = io.StringIO()
+    reporter = Reporter(verbosity=Verbosity.QUIET, stream=out)
+    reporter.info("Pulling x:1 (not in the daemon)")
+    reporter.debug("x:1 (builder): pull")
+    reporter.warn("could not refresh x:1 (connection refused); using the local copy")
+    reporter.error("failed to pull y:1 (run image): manifest unknown")
+    assert out.getvalue().splitlines() == [
+        "Warning: could not refresh x:1 (connection refused); using the local copy",
+        "ERROR: failed to pull y:1 (run image): manifest unknown",
+    ]

@@ -94,8 +94,11 @@ class Reporter:
             self._write(text)
 
     def warn(self, text: str) -> None:
-        """Warnings print once per run, even when several images hit the same fault."""
-        if text in self._warned or self.verbosity < Verbosity.NORMAL:
+        """
+        Warnings print once per run, even when several images hit the same fault, and
+        under ``-q`` too: pack's quiet mode is its warn level.
+        """
+        if text in self._warned:
             return
         self._warned.add(text)
         self._write(self._paint("Warning:", _YELLOW) + " " + text)
