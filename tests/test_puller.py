@@ -244,3 +244,17 @@ def test_quiet_keeps_warnings_and_errors_as_pack_does() -> None:
         "Warning: could not refresh x:1 (connection refused); using the local copy",
         "ERROR: failed to pull y:1 (run image): manifest unknown",
     ]
+
+
+def test_timestamps_prefix_every_line_as_pack_does() -> None:
+    from datetime import datetime
+
+    out = io.StringIO()
+    moment = datetime(2026, 12, 3, 9, 5, 7, 42)
+    reporter = Reporter(stream=out, timestamps=True, clock=lambda: moment)
+    reporter.info("ppack: 3 images fresh (daily); nothing to pull")
+    reporter.warn("could not refresh x:1 (timed out); using the local copy")
+    assert out.getvalue().splitlines() == [
+        "2026/12/03 09:05:07.000042 ppack: 3 images fresh (daily); nothing to pull",
+        "2026/12/03 09:05:07.000042 Warning: could not refresh x:1 (timed out); using the local copy",
+    ]

@@ -78,7 +78,7 @@ def _reporter(result: Scan) -> Reporter:
     color = wants_color(
         sys.stderr, no_color=result.enabled("no-color"), force_color=result.enabled("force-color")
     )
-    return Reporter(verbosity=verbosity, color=color)
+    return Reporter(verbosity=verbosity, color=color, timestamps=result.enabled("timestamps"))
 
 
 def _dispatch(args: list[str], result: Scan, env: dict[str, str], reporter: Reporter) -> int:

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
 
@@ -76,6 +77,8 @@ class Reporter:
     verbosity: Verbosity = Verbosity.NORMAL
     color: bool = False
     stream: TextIO = field(default_factory=lambda: sys.stderr)
+    timestamps: bool = False  # pack's --timestamps: every line starts with the local time
+    clock: Callable[[], datetime] = datetime.now
     # While live progress is on screen, whole lines go through it so they print above the block.
     overlay: Callable[[str], None] | None = None
     _warned: set[str] = field(default_factory=set)
@@ -118,6 +121,9 @@ class Reporter:
         return f"{code}{text}{_RESET}" if self.color else text
 
     def _write(self, text: str) -> None:
+        if self.timestamps:
+            # pack's log handler format (Go layout "2006/01/02 15:04:05.000000").
+            text = f"{self.clock().strftime('%Y/%m/%d %H:%M:%S.%f')} {text}"
         if self.overlay is not None:
             self.overlay(text + "\n")
             return
