@@ -226,3 +226,51 @@ def test_an_updated_builder_does_not_pull_the_rest_twice(
     assert registry.pulls_of("heroku/heroku", mark) == 1
     assert registry.pulls_of("buildpacksio/lifecycle", mark) == 1
     assert "another ppack" not in run.stderr, run.stderr
+
+
+def _registry_index(ws: Workspace, registry: Registry, entries: dict[str, str]) -> dict[str, str]:
+    """The stand-in pack's registry index: locator id → version → the package image it names."""
+    import json
+
+    from support.engine import package_labels
+
+    index: dict[str, dict[str, str]] = {}
+    for ident, version in entries.items():
+        digest = publish_image(
+            None, registry, f"{ident}-img:{version}", labels=package_labels(ident, version)
+        )
+        index.setdefault(ident, {})[version] = f"docker.io/{ident}-img@{digest}"
+    path = ws.root / "registry-index.json"
+    path.write_text(json.dumps(index))
+    return {"FAKEPACK_REGISTRY_INDEX": str(path)}
+
+
+def test_a_registry_buildpack_never_pulled_that_cannot_be_resolved_is_an_error(
+    engine_workspace: Workspace, registry: Registry
+) -> None:
+    ws = engine_workspace
+    env = _registry_index(ws, registry, {"example/known-bp": "1.0.0"})
+    run = ws.run("build", "app", "-B", TRUSTED, "-b", "urn:cnb:registry:example/unknown-bp@2.0.0", env=env)
+    assert run.returncode == 1, run.stderr
+    assert "Warning: could not refresh" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR:")]
+    assert errors == [
+        "ERROR: failed to pull urn:cnb:registry:example/unknown-bp@2.0.0 (buildpack): "
+        "locating in registry 'urn:cnb:registry:example/unknown-bp@2.0.0': "
+        "reading entry: no entry for example/unknown-bp in the index"
+    ]
+    assert not any("build" in call["argv"] for call in run.pack_calls)  # pack build never started
+
+
+def test_the_buildpack_registry_flag_reaches_pack_buildpack_pull(
+    engine_workspace: Workspace, registry: Registry
+) -> None:
+    ws = engine_workspace
+    env = _registry_index(ws, registry, {"example/corp-bp": "1.0.0"})
+    ws.pack_config(
+        'experimental = true\n[[registries]]\nname = "corp"\ntype = "github"\nurl = "https://example.test/corp-index"\n'
+    )
+    run = ws.run("build", "app", "-B", TRUSTED, "-b", "example/corp-bp@1.0.0", "-r", "corp", env=env)
+    assert run.returncode == 0, run.stderr
+    pulls = [call["argv"][1:] for call in run.pack_calls if call["argv"][1:3] == ["buildpack", "pull"]]
+    assert pulls == [["buildpack", "pull", "example/corp-bp@1.0.0", "--buildpack-registry", "corp"]]

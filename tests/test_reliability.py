@@ -121,6 +121,7 @@ def test_stale_if_error_builds_with_the_local_copy(
     ), warnings
     assert run.pack_argv[1:4] == ["build", "--pull-policy", "never"]
     assert ws.log_path.read_text() == before  # not recorded: the next build tries again
+    assert run.stderr.splitlines()[-1] == "ppack: pulled nothing; 3 images due but not refreshed (daily)"
 
 
 @pytest.mark.parametrize("status", [None, 429])

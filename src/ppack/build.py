@@ -154,14 +154,20 @@ def _plan(refresher: Refresher, inputs: BuildInputs, config: PackConfig, builder
 
 def _summarize(refresher: Refresher, chosen: ChosenPolicy, reporter: Reporter) -> None:
     """A CI log shows at a glance why a build was fast or slow: a line per image, or one in all."""
-    if refresher.pulled:
+    if refresher.pulled or refresher.stale:
         for name, reason in refresher.kept.items():
             reporter.info(f"Keeping {name} ({reason})")
+        if not refresher.pulled:
+            count, policy = len(refresher.stale), chosen.policy.text
+            reporter.info(f"ppack: pulled nothing; {count} {_images(count)} due but not refreshed ({policy})")
         return
     count = len(refresher.fresh)
     state = "fresh" if chosen.policy.kind is Kind.INTERVAL else "present"
-    noun = "image" if count == 1 else "images"
-    reporter.info(f"ppack: {count} {noun} {state} ({chosen.policy.text}); nothing to pull")
+    reporter.info(f"ppack: {count} {_images(count)} {state} ({chosen.policy.text}); nothing to pull")
+
+
+def _images(count: int) -> str:
+    return "image" if count == 1 else "images"
 
 
 def _print_plan(

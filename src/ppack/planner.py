@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class Need:
     platform: str = ""
     alias: str = ""  # an untranslated name pack looks for too (run-image selection)
     via_pack: bool = False  # registry buildpacks: `pack buildpack pull` resolves them
+    pack_args: tuple[str, ...] = ()  # more arguments for `pack buildpack pull` (-r REGISTRY)
 
     @property
     def key(self) -> str:
@@ -98,6 +99,7 @@ class BuildInputs:
     post: list[ModuleEntry]
     extensions: list[str]
     cwd: Path
+    buildpack_registry: str = ""  # -r: the registry index that resolves registry buildpacks
 
 
 def read_inputs(scan: Scan, config: PackConfig, cwd: Path) -> BuildInputs:
@@ -124,6 +126,7 @@ def read_inputs(scan: Scan, config: PackConfig, cwd: Path) -> BuildInputs:
         post=[ModuleEntry(v) for v in scan.values("post-buildpack")] or descriptor.post,
         extensions=scan.values("extension"),
         cwd=cwd,
+        buildpack_registry=scan.last("buildpack-registry") or "",
     )
 
 
@@ -246,6 +249,10 @@ def plan_after_builder(
     plan = Plan()
     platform = inputs.platform or info.platform
     modules = _module_needs(inputs, config, info, platform)
+    if inputs.buildpack_registry:
+        # The build resolves registry buildpacks in that index: the pre-pull must too.
+        registry = ("--buildpack-registry", inputs.buildpack_registry)
+        modules.needs = [replace(n, pack_args=registry) if n.via_pack else n for n in modules.needs]
     if not inputs.publish:
         plan.needs.append(_run_image_need(inputs, config, info, present, platform))
         plan.needs.extend(modules.needs)

@@ -75,6 +75,7 @@ class PullRequest:
     reason: str
     platform: str = ""
     via_pack: bool = False
+    pack_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class Puller:
 
         try:
             done = subprocess.run(
-                [self._pack(), "buildpack", "pull", request.name],
+                [self._pack(), "buildpack", "pull", request.name, *request.pack_args],
                 capture_output=True,
                 text=True,
                 timeout=self._stall_timeout,

@@ -42,6 +42,7 @@ class Refresher:
     pulled: list[str] = field(default_factory=list)
     fresh: list[str] = field(default_factory=list)
     kept: dict[str, str] = field(default_factory=dict)  # shown name → why it was not pulled
+    stale: list[str] = field(default_factory=list)  # due, not refreshed: the local copy is used
     _inspected: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     _puller: Puller | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -143,7 +144,12 @@ class Refresher:
     def _pull(self, need: Need, decision: Decision) -> None:
         puller = self._get_puller()
         request = PullRequest(
-            need.name, reference.familiar(need.name), decision.reason, need.platform, need.via_pack
+            need.name,
+            reference.familiar(need.name),
+            decision.reason,
+            need.platform,
+            need.via_pack,
+            need.pack_args,
         )
         puller.pull(request)
         with self._lock:
@@ -191,11 +197,14 @@ class Refresher:
 
     def _after_failure(self, need: Need, failure: PullFailed) -> PpackError | None:
         shown = reference.familiar(need.name)
-        was_present = need.via_pack or self.present(need.name)
+        record = self.log.record(self.daemon_id, need.key)
+        # A registry buildpack has a local copy only if ppack pulled it before.
+        was_present = record is not None if need.via_pack else self.present(need.name)
         if self.policy.is_interval and was_present and not failure.missing:
-            record = self.log.record(self.daemon_id, need.key)
             age = f" pulled {format_age(self.clock() - record.pulled_at)} ago" if record else ""
             self.reporter.warn(f"could not refresh {shown} ({failure.reason}); using the local copy{age}")
+            with self._lock:
+                self.stale.append(need.key)
             return None
         return PpackError(f"failed to pull {shown} ({need.role}): {failure.reason}")
 
