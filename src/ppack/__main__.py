@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
 from ppack import __version__
-from ppack.commandline import Scan, scan
+from ppack.commandline import Scan, scan, without_ppack_flags
 from ppack.handover import ACTIVE_ENV, find_pack, hand_over
 from ppack.messages import Exit, PpackError, Reporter, UsageError, Verbosity, wants_color
 
@@ -62,6 +62,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except PpackError as error:
         reporter.error(error.message)
         sys.exit(error.exit_code)
+    except BrokenPipeError:
+        # `ppack pull-log | head`: the reader left. Go programs such as pack die of SIGPIPE here.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(128 + 13)
     except KeyboardInterrupt:
         reporter.error("interrupted")
         sys.stderr.flush()
@@ -133,7 +138,7 @@ def _build(result: Scan, env: dict[str, str], reporter: Reporter) -> int:
     from ppack.refresher import now_utc
 
     if result.enabled("help"):
-        return _build_help(find_pack(env), result.argv, env)
+        return _build_help(find_pack(env), without_ppack_flags(result), env)
     found: list[str] = []
 
     def pack() -> str:

@@ -73,8 +73,9 @@ def prepare_build(
     pack_config = load_pack_config(env)
     chosen = choose_policy(scan.last("pull-policy"), env, ppack_config, pack_config)
     limits = _Limits(pull_timeout(env, ppack_config), max_parallel(env))
-    find_pack()  # a missing pack fails now, before any pull
     dry_run = scan.enabled("dry-run")
+    if not dry_run:
+        find_pack()  # a missing pack fails now, before any pull
     inputs = read_inputs(scan, pack_config, cwd)
     if not inputs.builder:
         # pack prints its own builder suggestions; nothing to pull.
@@ -91,10 +92,18 @@ def prepare_build(
     finally:
         progress.close()
         engine.close()
-    for warning in plan.warnings:
-        reporter.warn(warning)
+    pack_policy = _pack_policy(plan, chosen)
+    if pack_policy != "never":
+        for warning in plan.warnings:
+            reporter.warn(warning)
     _summarize(refresher, chosen, reporter)
-    return Handover(rewrite_for_pack(scan, plan.pack_policy))
+    return Handover(rewrite_for_pack(scan, pack_policy))
+
+
+def _pack_policy(plan: Plan, chosen: ChosenPolicy) -> str:
+    """What pack runs with: ``never``, unless image extensions make pack insist on ``always``."""
+    # Asked for never, the user gets never: pack then refuses the extensions in its own words.
+    return "never" if chosen.policy.kind is Kind.NEVER else plan.pack_policy
 
 
 def _refresher(
@@ -187,7 +196,10 @@ def _print_plan(
     if refresher.present(builder.name):
         plan = _plan(refresher, inputs, config, builder)
         needs += plan.needs
-        pack_policy = plan.pack_policy
+        pack_policy = _pack_policy(plan, chosen)
+        if pack_policy != "never":
+            for warning in plan.warnings:
+                out.write(f"Warning: {warning}\n")
     for need in needs:
         out.write(_plan_line(refresher, need))
     if not refresher.present(builder.name):

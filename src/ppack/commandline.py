@@ -315,6 +315,17 @@ def _record_bool(result: Scan, flag: Flag, value: str, positions: tuple[int, ...
     return positions[-1] + 1
 
 
+def without_ppack_flags(result: Scan) -> list[str]:
+    """The user's argv as pack may see it untouched otherwise: ppack's own flags removed."""
+    drop = {
+        position
+        for occurrence in result.occurrences
+        if occurrence.flag.name in PPACK_ONLY_FLAGS
+        for position in occurrence.positions
+    }
+    return [token for index, token in enumerate(result.argv) if index not in drop]
+
+
 def rewrite_for_pack(result: Scan, policy: str = "never") -> list[str]:
     """
     The user's argv with every ``--pull-policy`` and ppack-only flag removed

@@ -261,9 +261,12 @@ def plan_after_builder(
         plan.needs.insert(0, lifecycle)
     if inputs.extensions or info.has_extensions:
         plan.pack_policy = "always"
+        what = "--extension adds image extensions"
+        if not inputs.extensions:
+            what = "the builder contains image extensions"
         plan.warnings.append(
-            "the builder contains image extensions, which pack only builds with "
-            "--pull-policy always; ppack pulled per its policy and runs pack with --pull-policy always"
+            f"{what}, which pack only builds with --pull-policy always; "
+            "ppack pulled per its policy and runs pack with --pull-policy always"
         )
     return plan
 

@@ -70,8 +70,8 @@ def parse_policy(text: str) -> PullPolicy:
         interval = parse_duration(text.removeprefix("interval="))
         if interval is not None:
             return PullPolicy(text, Kind.INTERVAL, interval)
-    shown = text if text.isprintable() else repr(text)
-    raise PolicyError(f"invalid pull policy '{shown}': use {ACCEPTED_FORMS}")
+    shown = f"'{text}'" if text.isprintable() else repr(text)
+    raise PolicyError(f"invalid pull policy {shown}: use {ACCEPTED_FORMS}")
 
 
 def parse_duration(text: str) -> timedelta | None:

@@ -146,9 +146,12 @@ class LiveProgress:
             self._draw(force=True)
 
     def close(self) -> None:
+        """Leave nothing half-drawn: after Ctrl-C, pulls still in the block are simply gone."""
         with self._lock:
-            self._draw(force=True)
+            if self._drawn_lines:
+                self._reporter.raw(self._erase())
             self._drawn_lines = 0
+            self._images.clear()
             self._reporter.overlay = None
 
     def _erase(self) -> str:

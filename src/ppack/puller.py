@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ppack.daemon import DaemonAddress
+from ppack.messages import PpackError
 from ppack.progress import Progress, _Image, human_bytes, track
 
 
@@ -60,12 +61,20 @@ def api_client(address: DaemonAddress, version: str | None = None) -> Any:
     if address.cert_path:
         environment["DOCKER_CERT_PATH"] = address.cert_path
     kwargs = kwargs_from_env(environment=environment)
+    # ssh://: the system ssh, as the docker CLI uses it (~/.ssh/config, agents, known_hosts).
+    use_ssh_client = address.host.startswith("ssh://")
     try:
-        return docker.APIClient(version=version or "auto", **kwargs)
+        return docker.APIClient(version=version or "auto", use_ssh_client=use_ssh_client, **kwargs)
     except docker.errors.DockerException as error:
         from ppack.daemon import DaemonUnavailable
 
-        raise DaemonUnavailable(address, str(error).splitlines()[0]) from None
+        reason = str(error).splitlines()[0]
+        if "paramiko" in reason:
+            raise PpackError(
+                f"DOCKER_HOST {address.host} needs docker-py's ssh support, which is not installed: "
+                "pip install 'ppack[ssh]' (or pipx inject ppack paramiko)"
+            ) from None
+        raise DaemonUnavailable(address, reason) from None
 
 
 @dataclass(frozen=True)

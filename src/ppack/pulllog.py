@@ -288,6 +288,9 @@ def write_atomic(path: Path, data: Mapping[str, Any]) -> None:
     except OSError as error:
         raise SaveFailed(error.strerror or str(error)) from None
     try:
+        # mkstemp makes it 0600; keep the mode the log had, else what the umask allows.
+        if hasattr(os, "fchmod"):  # not on Windows, where mkstemp's mode does not apply
+            os.fchmod(fd, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -298,6 +301,24 @@ def write_atomic(path: Path, data: Mapping[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise SaveFailed(error.strerror or str(error)) from None
+
+
+def _read_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+# Read once, at import, while one thread runs: os.umask sets as it reads, so two pull threads
+# reading it at once could leave it at 0 for pack.
+_UMASK = _read_umask()
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def _fsync_dir(folder: Path) -> None:

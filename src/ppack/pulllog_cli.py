@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ppack import pulllog, reference
-from ppack.daemon import Engine, resolve_address
+from ppack.daemon import DaemonUnavailable, Engine, resolve_address
 from ppack.messages import PpackError
 from ppack.planner import is_registry_locator
 from ppack.policy import decide, format_age
@@ -71,7 +71,7 @@ def _rows(state: _State, all_daemons: bool, now: datetime) -> list[dict[str, Any
     policy = choose_policy(None, state.env, load_ppack_config(state.env), load_pack_config(state.env)).policy
     engine = state.engine()
     try:
-        current = engine.daemon_id()
+        current = _current_daemon(engine, all_daemons)
         rows = []
         for daemon_id, daemon in loaded.log.daemons.items():
             if not all_daemons and daemon_id != current:
@@ -98,6 +98,17 @@ def _rows(state: _State, all_daemons: bool, now: datetime) -> list[dict[str, Any
         engine.close()
     rows.sort(key=_sort_key(current))
     return rows
+
+
+def _current_daemon(engine: Engine, all_daemons: bool) -> str:
+    """This daemon's ID; with --all-daemons the log alone is enough, so a down daemon is no error."""
+    try:
+        return engine.daemon_id()
+    except DaemonUnavailable as error:
+        if not all_daemons:
+            raise
+        click.echo(f"Warning: {error.message}; PRESENT is not known", err=True)
+        return ""
 
 
 def _present(engine: Engine, key: str, record: pulllog.Record) -> bool | None:

@@ -5,6 +5,7 @@ and the environment. Read once per run; nothing here writes.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from ppack.policy import PolicyError, PullPolicy, parse_policy
 
 DEFAULT_POLICY = "daily"
 DEFAULT_PULL_TIMEOUT = 300.0
+MAX_PULL_TIMEOUT = 86400.0
+TIMEOUT_RANGE = f"a number of seconds from 1 to {MAX_PULL_TIMEOUT:.0f}"
 POLICY_ENV = "PPACK_PULL_POLICY"
 CONFIG_ENV = "PPACK_CONFIG"
 TIMEOUT_ENV = "PPACK_PULL_TIMEOUT"
@@ -81,11 +84,10 @@ def load_pack_config(env: Mapping[str, str]) -> PackConfig:
             pull_policy=_string(data, "pull-policy"),
             lifecycle_image=_string(data, "lifecycle-image"),
             run_image_mirrors={
-                _string(entry, "image"): [str(m) for m in entry.get("mirrors") or []]
-                for entry in _tables(data, "run-images")
+                _string(entry, "image"): _strings(entry, "mirrors") for entry in _tables(data, "run-images")
             },
             trusted_builders=[_string(entry, "name") for entry in _tables(data, "trusted-builders")],
-            registry_mirrors={str(k): str(v) for k, v in _table(data, "registry-mirrors").items()},
+            registry_mirrors=_registry_mirrors(_table(data, "registry-mirrors")),
             experimental=bool(data.get("experimental", False)),
         )
     except (TypeError, ValueError, AttributeError) as error:
@@ -97,6 +99,29 @@ def _string(data: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{key} must be a string")
     return value
+
+
+def _strings(data: Mapping[str, Any], key: str) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{key} must be an array of strings")
+    return value
+
+
+# A registry host, an optional port and path: what pack prefixes to a repository.
+_MIRROR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?(?:/[a-z0-9._/-]+)?")
+
+
+def _registry_mirrors(table: Mapping[str, Any]) -> dict[str, str]:
+    for registry, mirror in table.items():
+        if not isinstance(mirror, str):
+            raise TypeError(f"registry-mirrors.{registry} must be a string")
+        if not _MIRROR.fullmatch(mirror):
+            raise ValueError(
+                f"registry-mirrors.{registry} = {mirror!r} is not a registry host[:port][/path] "
+                "(no scheme such as http://)"
+            )
+    return dict(table)
 
 
 def _tables(data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
@@ -127,8 +152,8 @@ def load_ppack_config(env: Mapping[str, str]) -> PpackConfig:
     timeout = data.get("pull-timeout", DEFAULT_PULL_TIMEOUT)
     if not isinstance(policy, str):
         raise UsageError(f"pull-policy in {path} must be a string")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise UsageError(f"pull-timeout in {path} must be a positive number of seconds")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not _sane_timeout(timeout):
+        raise UsageError(f"pull-timeout in {path} must be {TIMEOUT_RANGE}")
     return PpackConfig(path=path, pull_policy=policy, pull_timeout=float(timeout))
 
 
@@ -167,12 +192,18 @@ def pull_timeout(env: Mapping[str, str], ppack_config: PpackConfig) -> float:
     if not text:
         return ppack_config.pull_timeout
     try:
-        value = float(text)
+        value = float(text) if text == text.strip() else -1.0
     except ValueError:
         value = -1.0
-    if not 0 < value < float("inf"):
-        raise UsageError(f"{TIMEOUT_ENV}={text!r} is not a positive number of seconds")
+    if not _sane_timeout(value):
+        raise UsageError(f"{TIMEOUT_ENV}={text!r} must be {TIMEOUT_RANGE}")
     return value
+
+
+def _sane_timeout(seconds: float) -> bool:
+    # NaN fails both comparisons; a day without a byte is a dead pull, and larger values
+    # overflow the socket timeout.
+    return 1 <= seconds <= MAX_PULL_TIMEOUT
 
 
 def max_parallel(env: Mapping[str, str]) -> int:
@@ -180,6 +211,6 @@ def max_parallel(env: Mapping[str, str]) -> int:
     text = env.get(PARALLEL_ENV, "")
     if not text:
         return DEFAULT_MAX_PARALLEL
-    if not text.isdigit() or not 1 <= int(text) <= 32:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 32:
         raise UsageError(f"{PARALLEL_ENV}={text!r} must be a whole number from 1 to 32")
     return int(text)
