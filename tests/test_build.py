@@ -274,3 +274,18 @@ def test_the_buildpack_registry_flag_reaches_pack_buildpack_pull(
     assert run.returncode == 0, run.stderr
     pulls = [call["argv"][1:] for call in run.pack_calls if call["argv"][1:3] == ["buildpack", "pull"]]
     assert pulls == [["buildpack", "pull", "example/corp-bp@1.0.0", "--buildpack-registry", "corp"]]
+
+
+def test_never_with_an_extensions_builder_stays_never(
+    engine_workspace: Workspace, registry: Registry
+) -> None:
+    """pack needs `always` for image extensions; asked for `never`, ppack does not quietly switch."""
+    ext = [{"id": "example/ext", "version": "1.0.0"}]
+    publish_builder(registry, "ext/builder:1", RUN, order_extensions=ext)
+    ws = engine_workspace
+    assert ws.run("build", "app", "-B", "ext/builder:1").returncode == 0  # daily: runs pack with always
+    run = ws.run("build", "app", "-B", "ext/builder:1", "--pull-policy", "never")
+    assert run.pack_argv[1:4] == ["build", "--pull-policy", "never"]
+    assert "Warning: the builder contains image extensions" not in run.stderr
+    assert run.returncode != 0
+    assert "pull policy must be 'always' when builder contains image extensions" in run.stderr

@@ -7,6 +7,7 @@ pipx's tests do, so the test process is never replaced by pack.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -180,6 +181,16 @@ def test_invalid_builder_reference_is_one_line(env: dict[str, str], capsys: Any,
         ("pack", "pull-policy = [", "ERROR: reading pack config: failed to read config file at path"),
         ("pack", "default-builder-image = 3\n", "ERROR: reading pack config"),
         ("ppack", "pull-timeout = -1\n", "ERROR: pull-timeout in"),
+        ("ppack", "pull-timeout = nan\n", "ERROR: pull-timeout in"),
+        ("ppack", "pull-timeout = inf\n", "ERROR: pull-timeout in"),
+        ("ppack", "pull-timeout = 1e12\n", "ERROR: pull-timeout in"),
+        (
+            "pack",
+            '[registry-mirrors]\n"index.docker.io" = "http://mirror.test:5000"\n',
+            "ERROR: reading pack config",
+        ),
+        ("pack", '[registry-mirrors]\n"*" = 3\n', "ERROR: reading pack config"),
+        ("pack", '[[run-images]]\nimage = "a/run"\nmirrors = "b/run"\n', "ERROR: reading pack config"),
         ("project", "[_]\nschema-version = '9.9'\n", "ERROR: parsing project descriptor"),
         ("project", "[build\n", "ERROR: parsing project descriptor"),
     ],
@@ -247,3 +258,51 @@ def test_a_dry_run_after_double_dash_is_pack_s_business(env: dict[str, str]) -> 
     with pytest.raises(Exec) as ran:
         main(["build", "--", "a", "--dry-run"], env)
     assert ran.value.argv[1:] == ["build", "--", "a", "--dry-run"]
+
+
+@pytest.mark.usefixtures("no_exec")
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PPACK_PULL_TIMEOUT", "nan"),
+        ("PPACK_PULL_TIMEOUT", "inf"),
+        ("PPACK_PULL_TIMEOUT", "1e12"),
+        ("PPACK_PULL_TIMEOUT", "0.5"),
+        ("PPACK_PULL_TIMEOUT", "  5"),
+        ("PPACK_MAX_PARALLEL", "\u0663"),  # ARABIC-INDIC DIGIT THREE: a digit, but not one ppack reads
+        ("PPACK_MAX_PARALLEL", " 4"),
+        ("PPACK_MAX_PARALLEL", "33"),
+    ],
+)
+def test_bad_limits_are_one_line_exit_2(name: str, value: str, env: dict[str, str], capsys: Any) -> None:
+    env[name] = value
+    assert run(["build", "app", "-B", "example/builder:1"], env) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ERROR: {name}={value!r} must be "), err
+    assert err.count("\n") == 1
+
+
+def test_build_help_never_shows_pack_the_dry_run_flag(env: dict[str, str], tmp_path: Path) -> None:
+    record = tmp_path / "argv"
+    pack = Path(env["PATH"]) / "pack"
+    pack.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\n')
+    assert run(["build", "--help", "--dry-run"], env) == 0
+    assert record.read_text().splitlines() == ["build", "--help"]
+
+
+def test_pull_log_of_every_daemon_needs_no_daemon(env: dict[str, str], capsys: Any) -> None:
+    from datetime import datetime, timezone
+
+    from ppack import pulllog
+
+    now = datetime.now(timezone.utc)
+    log = Path(env["PACK_HOME"]) / pulllog.FILE_NAME
+    pulllog.update(log, {("SOME:DAEMON", "docker.io/a/b:1"): pulllog.Record(now, "a/b:1")}, now)
+    assert run(["pull-log", "--all-daemons", "--json"], env) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert [(row["image"], row["daemon"], row["present"]) for row in rows] == [
+        ("docker.io/a/b:1", "SOME:DAEMON", None)
+    ]
+    assert err.startswith("Warning: cannot connect to the Docker daemon")
+    assert run(["pull-log"], env) == 1  # this daemon's view does need it

@@ -235,3 +235,32 @@ def test_pull_log_lists_registry_buildpacks_without_asking_the_daemon(engine_wor
     again = ws.run("pull-log", "forget", "example/registry-bp@1.0.0")
     assert again.returncode == 1
     assert again.stderr.strip() == "No record of example/registry-bp@1.0.0"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(engine_workspace: Workspace) -> None:
+    """`ppack build --dry-run | head -1`: ppack stops as pack would, killed-by-SIGPIPE style."""
+    ws = engine_workspace
+    assert ws.run("build", "app", "-B", BUILDER).returncode == 0
+    reader, writer = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ppack", "build", "app", "-B", BUILDER, "--dry-run"],
+        env=ws.env,
+        cwd=ws.app,
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(writer)
+    os.close(reader)  # the reader is gone before ppack writes its first line
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 141, err
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+
+
+def test_dry_run_needs_no_pack(engine_workspace: Workspace) -> None:
+    run = engine_workspace.run(
+        "build", "app", "-B", BUILDER, "--dry-run", env={"PPACK_PACK": "/no/such/pack"}
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == f"Would run: pack build --pull-policy never app -B {BUILDER}"

@@ -258,3 +258,15 @@ def test_timestamps_prefix_every_line_as_pack_does() -> None:
         "2026/12/03 09:05:07.000042 ppack: 3 images fresh (daily); nothing to pull",
         "2026/12/03 09:05:07.000042 Warning: could not refresh x:1 (timed out); using the local copy",
     ]
+
+
+def test_closing_live_progress_erases_pulls_cut_short() -> None:
+    out = io.StringIO()
+    ticks = iter(float(n) for n in range(100))
+    reporter = Reporter(stream=out)
+    live = LiveProgress(reporter, clock=lambda: next(ticks))
+    live.finished("a:1", "Pulled a:1 (1 B in 0.1 s)")
+    live.started("b:1", "not in the daemon")
+    live.event("b:1", {"status": "Downloading", "id": "l1", "progressDetail": {"current": 1, "total": 9}})
+    live.close()  # as after Ctrl-C: b:1 never finished
+    assert render(out.getvalue()) == ["Pulled a:1 (1 B in 0.1 s)"]

@@ -8,8 +8,10 @@ ppack does after each pull.
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -127,3 +129,18 @@ def test_the_next_write_clears_what_a_killed_writer_left(tmp_path: Path) -> None
     pulllog.update(path, {("daemon-a", "docker.io/library/x:latest"): record}, NOW)
     assert not stray.exists()
     assert unrelated.read_text() == "pack's, not ours"
+
+
+def test_writes_keep_the_log_s_mode(tmp_path: Path) -> None:
+    path = tmp_path / pulllog.FILE_NAME
+    record = pulllog.Record(pulled_at=NOW, name="x")
+    key = ("daemon-a", "docker.io/library/x:latest")
+    old_umask = os.umask(0o022)
+    try:
+        pulllog.update(path, {key: record}, NOW)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # a new log: what the umask allows, not 0600
+    path.chmod(0o640)
+    pulllog.update(path, {key: record}, NOW)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
