@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ppack.daemon import DaemonAddress, DaemonUnavailable, Engine
+from ppack.messages import PpackError
 
 
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -22,14 +23,15 @@ class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer
 
 
 @contextlib.contextmanager
-def engine_api(tmp_path: Path, info: Callable[[], dict[str, Any]]) -> Iterator[Engine]:
-    """An Engine talking to a server whose GET /info answers ``info()``."""
+def engine_api(tmp_path: Path, info: Callable[[], dict[str, Any] | bytes]) -> Iterator[Engine]:
+    """An Engine talking to a server whose GET /info answers ``info()`` (JSON, or raw bytes)."""
 
     class Answer(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            body = json.dumps(info()).encode()
+            answer = info()
+            body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -78,3 +80,14 @@ def test_a_daemon_without_an_id_is_one_clear_error(tmp_path: Path) -> None:
     with engine_api(tmp_path, lambda: {"Name": "odd"}) as engine, pytest.raises(DaemonUnavailable) as error:
         engine.daemon_id()
     assert "did not report an ID" in error.value.message
+
+
+def test_an_answer_that_is_not_json_blames_the_answer_not_the_daemon(tmp_path: Path) -> None:
+    html = lambda: b"<html>proxy error</html>\n"  # noqa: E731 - a one-line stand-in answer
+    with engine_api(tmp_path, html) as engine, pytest.raises(PpackError) as error:
+        engine.daemon_id()
+    socket_path = tmp_path / "api.sock"
+    assert error.value.message == (
+        f"Docker daemon at unix://{socket_path}: GET /info: not a JSON answer: <html>proxy error</html>"
+    )
+    assert not isinstance(error.value, DaemonUnavailable)

@@ -161,7 +161,10 @@ class Engine:
         try:
             return json.loads(body)
         except ValueError:
-            raise DaemonUnavailable(self.address, f"unexpected answer to GET {path}") from None
+            # The daemon is there, so "is it running?" would mislead: say what it answered.
+            raise PpackError(
+                f"Docker daemon at {self.address.host}: GET {path}: not a JSON answer: {_snippet(body)}"
+            ) from None
 
     def _request(self, method: str, path: str, *, allow_404: bool = False) -> tuple[int, bytes]:
         try:
@@ -236,6 +239,11 @@ def _split_for_tag(name: str) -> tuple[str, str]:
     if sep and "/" not in tail:
         return head, tail
     return name, "latest"
+
+
+def _snippet(body: bytes) -> str:
+    text = body.decode("utf-8", "replace").strip().splitlines()
+    return (text[0][:120] if text else "(empty)").strip() or "(empty)"
 
 
 def _error_message(body: bytes) -> str:
