@@ -102,8 +102,9 @@ def test_rejected_policies_name_the_value_and_the_accepted_forms(text: str) -> N
     with pytest.raises(PolicyError) as caught:
         parse_policy(text)
     message = str(caught.value)
-    shown = text if text.isprintable() else repr(text)
-    assert message == f"invalid pull policy '{shown}': use {ACCEPTED_FORMS}"
+    # Quoted once: printable values in quotes, others as Python shows them (repr quotes them).
+    shown = f"'{text}'" if text.isprintable() else repr(text)
+    assert message == f"invalid pull policy {shown}: use {ACCEPTED_FORMS}"
     assert "\n" not in message  # one line, even for a value with a newline in it
     for form in ("always", "if-not-present", "never", "hourly", "daily", "weekly", "interval=<duration>"):
         assert form in message
