@@ -92,18 +92,19 @@ def prepare_build(
     finally:
         progress.close()
         engine.close()
-    pack_policy = _pack_policy(plan, chosen)
-    if pack_policy != "never":
-        for warning in plan.warnings:
-            reporter.warn(warning)
+    pack_policy, warnings = _pack_policy(plan, chosen)
+    for warning in warnings:
+        reporter.warn(warning)
     _summarize(refresher, chosen, reporter)
     return Handover(rewrite_for_pack(scan, pack_policy))
 
 
-def _pack_policy(plan: Plan, chosen: ChosenPolicy) -> str:
-    """What pack runs with: ``never``, unless image extensions make pack insist on ``always``."""
+def _pack_policy(plan: Plan, chosen: ChosenPolicy) -> tuple[str, list[str]]:
+    """What pack runs with, and why if not ``never`` (image extensions make pack insist on ``always``)."""
     # Asked for never, the user gets never: pack then refuses the extensions in its own words.
-    return "never" if chosen.policy.kind is Kind.NEVER else plan.pack_policy
+    if chosen.policy.kind is Kind.NEVER:
+        return "never", []
+    return plan.pack_policy, plan.warnings
 
 
 def _refresher(
@@ -196,10 +197,9 @@ def _print_plan(
     if refresher.present(builder.name):
         plan = _plan(refresher, inputs, config, builder)
         needs += plan.needs
-        pack_policy = _pack_policy(plan, chosen)
-        if pack_policy != "never":
-            for warning in plan.warnings:
-                out.write(f"Warning: {warning}\n")
+        pack_policy, warnings = _pack_policy(plan, chosen)
+        for warning in warnings:
+            out.write(f"Warning: {warning}\n")
     for need in needs:
         out.write(_plan_line(refresher, need))
     if not refresher.present(builder.name):

@@ -113,12 +113,9 @@ def _current_daemon(engine: Engine, all_daemons: bool) -> str:
 
 def _present(engine: Engine, key: str, record: pulllog.Record) -> bool | None:
     """Whether the daemon holds it; None for a registry buildpack, which it cannot tell."""
-    try:
-        is_image = reference.canonical(key) == key
-    except reference.ReferenceError:
-        is_image = False
-    # `pack buildpack pull` records keep pack's locator (urn:cnb:registry:…, ns/name@1.0.0).
-    return engine.inspect_image(record.name) is not None if is_image else None
+    # `pack buildpack pull` records keep pack's locator (urn:cnb:registry:…, ns/name@1.0.0);
+    # an image's key is canonical, so it always has a tag or digest and never matches one.
+    return None if is_registry_locator(key) else engine.inspect_image(record.name) is not None
 
 
 def _sort_key(current: str) -> Any:
